@@ -1,0 +1,13 @@
+package dev.longctx.engine.attention;
+
+/** Collects attention recall (ALGORITHMS.md §3) per layer and query head. */
+public interface RecallRecorder {
+
+    /**
+     * @param recallSum sum over the recorded query rows of exp(LSE_sparse − LSE_full)
+     * @param rows      how many query rows that sum covers
+     * @param computedPairs (query, key) pairs the sparse kernel computed for those rows
+     * @param causalPairs   causal (query, key) pairs that exist for those rows
+     */
+    void record(int layer, int head, double recallSum, long rows, long computedPairs, long causalPairs);
+}

@@ -1,0 +1,28 @@
+package dev.longctx.engine.serving;
+
+/**
+ * The engine as the inference service sees it: requests go in, outputs stream back to a listener. The engine
+ * runs its step loop on its own thread; {@link #submit} never blocks.
+ */
+public interface InferenceEngine extends AutoCloseable {
+
+    /**
+     * Queues a request.
+     *
+     * @throws EngineException QUEUE_FULL when the waiting queue is at its bound, INVALID_REQUEST for a prompt
+     *                         the engine cannot take (empty, longer than the context)
+     */
+    RequestHandle submit(EngineRequest request, OutputListener listener);
+
+    EngineStats stats();
+
+    int maxModelLen();
+
+    @Override
+    void close();
+
+    /** Cancels a running or waiting request; its KV blocks are freed within one step. */
+    interface RequestHandle {
+        void cancel();
+    }
+}
