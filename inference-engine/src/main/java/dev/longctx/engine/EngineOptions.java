@@ -1,0 +1,58 @@
+package dev.longctx.engine;
+
+import java.nio.file.Path;
+
+/**
+ * How the engine runs a model: everything a CLI flag or a service setting can change.
+ *
+ * @param maxPrefillChunk     most prompt tokens per prefill piece (chunked prefill; bounds activations)
+ * @param kvBlockSize         tokens per paged KV block; must divide the DCA chunk length L when DCA is on
+ * @param kvCacheBytes        KV memory budget in bytes (0 = use kvCacheBlocks)
+ * @param kvCacheBlocks       KV memory budget in blocks (used when kvCacheBytes is 0)
+ * @param threads             worker threads for the CPU backend (0 = all cores)
+ * @param dca                 use Dual Chunk Attention when config.json has it ({@code --no-dca} turns it off)
+ * @param sparse              allow sparse prefill when a sparse config is present
+ * @param sparseThreshold     prompts longer than this use sparse prefill
+ * @param sparseConfig        sparse_attention_config.json; null = look beside the weights
+ */
+public record EngineOptions(
+        int maxPrefillChunk,
+        int kvBlockSize,
+        long kvCacheBytes,
+        int kvCacheBlocks,
+        int threads,
+        boolean dca,
+        boolean sparse,
+        int sparseThreshold,
+        Path sparseConfig) {
+
+    public static final int DEFAULT_SPARSE_THRESHOLD = 32768;
+
+    public static EngineOptions defaults() {
+        return new EngineOptions(2048, 16, 0, 4096, 0, true, true, DEFAULT_SPARSE_THRESHOLD, null);
+    }
+
+    public EngineOptions withMaxPrefillChunk(int n) {
+        return new EngineOptions(n, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig);
+    }
+
+    public EngineOptions withKvBlockSize(int n) {
+        return new EngineOptions(maxPrefillChunk, n, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig);
+    }
+
+    public EngineOptions withKvCacheBlocks(int n) {
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, 0, n, threads, dca, sparse, sparseThreshold, sparseConfig);
+    }
+
+    public EngineOptions withDca(boolean on) {
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, on, sparse, sparseThreshold, sparseConfig);
+    }
+
+    public EngineOptions withSparse(boolean on, int threshold, Path config) {
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, on, threshold, config);
+    }
+
+    public EngineOptions withThreads(int n) {
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, n, dca, sparse, sparseThreshold, sparseConfig);
+    }
+}
