@@ -1,0 +1,3 @@
+package dev.longctx.common.wire;
+
+public record DetokenizeResponse(String prompt) {}
