@@ -1,0 +1,268 @@
+package dev.longctx.engine.backend.cpu;
+
+import dev.longctx.engine.backend.Backend;
+import dev.longctx.engine.weights.DType;
+import dev.longctx.engine.weights.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.concurrent.ForkJoinPool;
+import java.util.stream.IntStream;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The CPU backend: Vector API kernels, parallel over output rows on a private ForkJoinPool.
+ *
+ * <p>Matmul reads weights straight from the memory-mapped checkpoint. bf16 is widened in registers (a 16-bit
+ * shift), so decode streams each weight byte once — decode is memory-bound, and this is what makes it fast.
+ * For prefill (many tokens) each worker widens a block of weight rows once into a scratch buffer and reuses
+ * it for every token, so the conversion cost is amortised.
+ */
+public final class CpuBackend implements Backend {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, VectorShape.forBitSize(F.vectorBitSize()));
+    private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Weight rows a prefill worker widens at once; 16 rows × 4864 floats fits in L2. */
+    private static final int ROW_BLOCK = 16;
+
+    private final ForkJoinPool pool;
+    private final int threads;
+    private final ThreadLocal<float[]> scratch = new ThreadLocal<>();
+
+    public CpuBackend(int threads) {
+        this.threads = threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        this.pool = new ForkJoinPool(this.threads);
+    }
+
+    @Override
+    public int threads() { return threads; }
+
+    @Override
+    public void close() { pool.shutdown(); }
+
+    /** Runs body(chunk) for chunk in [0, chunks) on the pool. */
+    public void parallelFor(int chunks, java.util.function.IntConsumer body) {
+        if (chunks == 1 || threads == 1) {
+            for (int i = 0; i < chunks; i++) body.accept(i);
+            return;
+        }
+        pool.submit(() -> IntStream.range(0, chunks).parallel().forEach(body)).join();
+    }
+
+    @Override
+    public void matmul(Tensor w, float[] x, int n, float[] out) {
+        int rows = w.rows();
+        int cols = w.cols();
+        if (x.length < (long) n * cols || out.length < (long) n * rows) {
+            throw new IllegalArgumentException("matmul " + w + ": x has " + x.length + " floats for n=" + n
+                    + ", out has " + out.length);
+        }
+        int blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
+        if (n <= 2) {
+            // Decode: stream weights once, widening in registers.
+            int perTask = Math.max(1, blocks / (threads * 4));
+            int tasks = (blocks + perTask - 1) / perTask;
+            parallelFor(tasks, task -> {
+                int r0 = task * perTask * ROW_BLOCK;
+                int r1 = Math.min(rows, r0 + perTask * ROW_BLOCK);
+                for (int t = 0; t < n; t++) matvecRows(w, x, t * cols, cols, r0, r1, out, t * rows);
+            });
+        } else {
+            parallelFor(blocks, b -> {
+                int r0 = b * ROW_BLOCK;
+                int r1 = Math.min(rows, r0 + ROW_BLOCK);
+                float[] tmp = scratch(ROW_BLOCK * cols);
+                for (int r = r0; r < r1; r++) widenRow(w, r, cols, tmp, (r - r0) * cols);
+                for (int t = 0; t < n; t++) dotBlock(tmp, r1 - r0, x, t * cols, cols, out, t * rows + r0);
+            });
+        }
+    }
+
+    private float[] scratch(int size) {
+        float[] s = scratch.get();
+        if (s == null || s.length < size) {
+            s = new float[size];
+            scratch.set(s);
+        }
+        return s;
+    }
+
+    /** out[outOff + r] = w[r] · x[xOff ..] for r in [r0, r1), four rows at a time to reuse each x load. */
+    private static void matvecRows(Tensor w, float[] x, int xOff, int cols, int r0, int r1, float[] out, int outOff) {
+        MemorySegment seg = w.data();
+        DType dt = w.dtype();
+        int r = r0;
+        if (dt == DType.BF16 && cols % F.length() == 0) {
+            for (; r + 4 <= r1; r += 4) {
+                long b0 = (long) r * cols * 2, b1 = b0 + cols * 2L, b2 = b1 + cols * 2L, b3 = b2 + cols * 2L;
+                FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+                for (int c = 0; c < cols; c += F.length()) {
+                    FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
+                    long o = c * 2L;
+                    a0 = bf16(seg, b0 + o).fma(xv, a0);
+                    a1 = bf16(seg, b1 + o).fma(xv, a1);
+                    a2 = bf16(seg, b2 + o).fma(xv, a2);
+                    a3 = bf16(seg, b3 + o).fma(xv, a3);
+                }
+                out[outOff + r] = a0.reduceLanes(VectorOperators.ADD);
+                out[outOff + r + 1] = a1.reduceLanes(VectorOperators.ADD);
+                out[outOff + r + 2] = a2.reduceLanes(VectorOperators.ADD);
+                out[outOff + r + 3] = a3.reduceLanes(VectorOperators.ADD);
+            }
+            for (; r < r1; r++) {
+                long b = (long) r * cols * 2;
+                FloatVector a = FloatVector.zero(F);
+                for (int c = 0; c < cols; c += F.length()) {
+                    a = bf16(seg, b + c * 2L).fma(FloatVector.fromArray(F, x, xOff + c), a);
+                }
+                out[outOff + r] = a.reduceLanes(VectorOperators.ADD);
+            }
+        } else if (dt == DType.F32 && cols % F.length() == 0) {
+            for (; r < r1; r++) {
+                long b = (long) r * cols * 4;
+                FloatVector a = FloatVector.zero(F);
+                for (int c = 0; c < cols; c += F.length()) {
+                    FloatVector wv = FloatVector.fromMemorySegment(F, seg, b + c * 4L, ByteOrder.LITTLE_ENDIAN);
+                    a = wv.fma(FloatVector.fromArray(F, x, xOff + c), a);
+                }
+                out[outOff + r] = a.reduceLanes(VectorOperators.ADD);
+            }
+        } else {
+            float[] tmp = new float[cols];
+            for (; r < r1; r++) {
+                widenRow(w, r, cols, tmp, 0);
+                out[outOff + r] = dot(tmp, 0, x, xOff, cols);
+            }
+        }
+    }
+
+    private static FloatVector bf16(MemorySegment seg, long byteOffset) {
+        ShortVector s = ShortVector.fromMemorySegment(S, seg, byteOffset, ByteOrder.LITTLE_ENDIAN);
+        IntVector i = (IntVector) s.convertShape(VectorOperators.S2I, I, 0);
+        return i.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** Widens one weight row to fp32 into dst[dstOff, dstOff + cols). */
+    static void widenRow(Tensor w, int row, int cols, float[] dst, int dstOff) {
+        MemorySegment seg = w.data();
+        long base = (long) row * cols * w.dtype().bytes;
+        switch (w.dtype()) {
+            case F32 -> MemorySegment.copy(seg, FLOAT_LE, base, dst, dstOff, cols);
+            case BF16 -> {
+                int c = 0;
+                for (; c + F.length() <= cols; c += F.length()) {
+                    bf16(seg, base + c * 2L).intoArray(dst, dstOff + c);
+                }
+                for (; c < cols; c++) dst[dstOff + c] = Float.intBitsToFloat(seg.get(SHORT_LE, base + c * 2L) << 16);
+            }
+            case F16 -> {
+                for (int c = 0; c < cols; c++) dst[dstOff + c] = Float.float16ToFloat(seg.get(SHORT_LE, base + c * 2L));
+            }
+        }
+    }
+
+    /** out[outOff + i] = tmp[i] · x[xOff..] for i < nRows, four weight rows per pass over x. */
+    private static void dotBlock(float[] tmp, int nRows, float[] x, int xOff, int cols, float[] out, int outOff) {
+        int i = 0;
+        int upper = F.loopBound(cols);
+        for (; i + 4 <= nRows; i += 4) {
+            int o0 = i * cols, o1 = o0 + cols, o2 = o1 + cols, o3 = o2 + cols;
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+            int c = 0;
+            for (; c < upper; c += F.length()) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
+                a0 = FloatVector.fromArray(F, tmp, o0 + c).fma(xv, a0);
+                a1 = FloatVector.fromArray(F, tmp, o1 + c).fma(xv, a1);
+                a2 = FloatVector.fromArray(F, tmp, o2 + c).fma(xv, a2);
+                a3 = FloatVector.fromArray(F, tmp, o3 + c).fma(xv, a3);
+            }
+            float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+            float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+            for (; c < cols; c++) {
+                float xc = x[xOff + c];
+                s0 += tmp[o0 + c] * xc;
+                s1 += tmp[o1 + c] * xc;
+                s2 += tmp[o2 + c] * xc;
+                s3 += tmp[o3 + c] * xc;
+            }
+            out[outOff + i] = s0;
+            out[outOff + i + 1] = s1;
+            out[outOff + i + 2] = s2;
+            out[outOff + i + 3] = s3;
+        }
+        for (; i < nRows; i++) out[outOff + i] = dot(tmp, i * cols, x, xOff, cols);
+    }
+
+    /** A small tensor (norm weight, bias) widened to a fresh fp32 array. */
+    public static float[] toFloats(Tensor t) {
+        float[] out = new float[(int) t.numel()];
+        widenRow(t, 0, out.length, out, 0);
+        return out;
+    }
+
+    /** Vectorised fp32 dot product. */
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int len) {
+        FloatVector acc = FloatVector.zero(F);
+        int c = 0;
+        for (int upper = F.loopBound(len); c < upper; c += F.length()) {
+            acc = FloatVector.fromArray(F, a, aOff + c).fma(FloatVector.fromArray(F, b, bOff + c), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; c < len; c++) s += a[aOff + c] * b[bOff + c];
+        return s;
+    }
+
+    @Override
+    public void embed(Tensor table, int[] ids, float[] out) {
+        int dim = table.cols();
+        for (int t = 0; t < ids.length; t++) {
+            if (ids[t] < 0 || ids[t] >= table.rows()) {
+                throw new IllegalArgumentException("token id " + ids[t] + " is outside the vocabulary [0, " + table.rows() + ")");
+            }
+            widenRow(table, ids[t], dim, out, t * dim);
+        }
+    }
+
+    @Override
+    public void rmsNorm(float[] x, int n, int dim, float[] weight, double eps, float[] out) {
+        for (int t = 0; t < n; t++) {
+            int off = t * dim;
+            double ss = 0;
+            for (int i = 0; i < dim; i++) ss += (double) x[off + i] * x[off + i];
+            float inv = (float) (1.0 / Math.sqrt(ss / dim + eps));
+            for (int i = 0; i < dim; i++) out[off + i] = x[off + i] * inv * weight[i];
+        }
+    }
+
+    @Override
+    public void siluMul(float[] gate, float[] up, int len) {
+        for (int i = 0; i < len; i++) {
+            float g = gate[i];
+            gate[i] = (float) (g / (1.0 + Math.exp(-g))) * up[i];
+        }
+    }
+
+    @Override
+    public void addBias(float[] x, int n, float[] bias) {
+        int dim = bias.length;
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < dim; i++) x[t * dim + i] += bias[i];
+        }
+    }
+
+    @Override
+    public void add(float[] acc, float[] delta, int len) {
+        int i = 0;
+        for (int upper = F.loopBound(len); i < upper; i += F.length()) {
+            FloatVector.fromArray(F, acc, i).add(FloatVector.fromArray(F, delta, i)).intoArray(acc, i);
+        }
+        for (; i < len; i++) acc[i] += delta[i];
+    }
+}
