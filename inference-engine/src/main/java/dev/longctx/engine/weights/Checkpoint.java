@@ -17,10 +17,11 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * The safetensors weights of one model directory, memory-mapped into one shared {@link Arena} (so any thread may
- * read them) that {@link #close()} releases. Three layouts, tried in this order:
+ * read them) that {@link #close()} releases. Three layouts, tried in this order (transformers' own order, so a
+ * directory holding both a single file and an index loads the same weights here as there):
  * <ol>
- *   <li>{@code model.safetensors.index.json}: shards named by its {@code weight_map}</li>
  *   <li>a single {@code model.safetensors}</li>
+ *   <li>{@code model.safetensors.index.json}: shards named by its {@code weight_map}</li>
  *   <li>every {@code *.safetensors} in the directory (checkpoints written by hand or by older tools)</li>
  * </ol>
  * Every file is fully validated at open, so a broken checkpoint fails before any weight is used.
@@ -50,8 +51,8 @@ public final class Checkpoint implements AutoCloseable {
         try {
             Path index = modelDir.resolve(INDEX_FILE);
             Path single = modelDir.resolve(SINGLE_FILE);
-            if (Files.isRegularFile(index)) return openIndexed(modelDir, index, arena);
             if (Files.isRegularFile(single)) return openFiles(modelDir, List.of(single), arena);
+            if (Files.isRegularFile(index)) return openIndexed(modelDir, index, arena);
             return openFiles(modelDir, listSafetensors(modelDir), arena);
         } catch (RuntimeException e) {
             arena.close(); // unmap whatever was mapped before the failure

@@ -71,6 +71,15 @@ class CheckpointTest {
     }
 
     @Test
+    void aSingleFileWinsOverAnIndexAsInTransformers() throws IOException {
+        writeShards();
+        new SafetensorsWriter().add("only", DType.F32, new long[] {1}, new float[] {1f}).write(dir.resolve(Checkpoint.SINGLE_FILE));
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            assertThat(ckpt.names()).containsExactly("only");
+        }
+    }
+
+    @Test
     void fallsBackToEverySafetensorsFileWithoutIndex() {
         new SafetensorsWriter().add("a", DType.F32, new long[] {1}, new float[] {7f}).write(dir.resolve("part-b.safetensors"));
         new SafetensorsWriter().add("b", DType.BF16, new long[] {1}, new float[] {-2f}).write(dir.resolve("part-a.safetensors"));
