@@ -1,8 +1,11 @@
 package dev.longctx.engine.weights;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import tools.jackson.core.JacksonException;
 import tools.jackson.core.StreamReadFeature;
@@ -27,7 +30,7 @@ public final class CheckpointJson {
     public static JsonNode readObject(Path file, String what) {
         byte[] bytes;
         try {
-            bytes = java.nio.file.Files.readAllBytes(file);
+            bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
             throw new CheckpointException("missing " + what + ": " + file + " does not exist");
         } catch (IOException e) {
@@ -121,12 +124,12 @@ public final class CheckpointJson {
     /**
      * A token-id field that may be one integer or a list of them ({@code eos_token_id}); empty list when absent.
      */
-    public static java.util.List<Integer> optIntList(JsonNode obj, String name, String source) {
+    public static List<Integer> optIntList(JsonNode obj, String name, String source) {
         JsonNode node = field(obj, name);
-        if (node == null) return java.util.List.of();
-        if (node.isNumber()) return java.util.List.of(toInt(node, name, source));
+        if (node == null) return List.of();
+        if (node.isNumber()) return List.of(toInt(node, name, source));
         if (!node.isArray()) throw wrongType(name, "an integer or a list of integers", node, source);
-        java.util.List<Integer> values = new java.util.ArrayList<>();
+        List<Integer> values = new ArrayList<>();
         for (int i = 0; i < node.size(); i++) values.add(toInt(node.get(i), name + "[" + i + "]", source));
         return values;
     }

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -19,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 import tools.jackson.databind.JsonNode;
 
@@ -82,8 +84,8 @@ public final class SafetensorsFile {
     }
 
     /**
-     * Maps {@code file} into {@code arena} and validates its header. The mapping lives as long as the arena;
-     * closing the arena invalidates every {@link Tensor} handed out.
+     * Maps {@code file} into {@code arena} and validates its header. The mapping lives as long as the arena, even
+     * when validation fails (the caller closes the arena then); closing it invalidates every {@link Tensor} handed out.
      */
     public static SafetensorsFile open(Path file, Arena arena) {
         MemorySegment mapped;
@@ -152,7 +154,7 @@ public final class SafetensorsFile {
         Integer elementBytes = FORMAT_DTYPE_BYTES.get(dtype);
         if (elementBytes == null) {
             throw new CheckpointException(where + ": unknown dtype '" + dtype + "' (safetensors defines "
-                    + new java.util.TreeSet<>(FORMAT_DTYPE_BYTES.keySet()) + ")");
+                    + new TreeSet<>(FORMAT_DTYPE_BYTES.keySet()) + ")");
         }
 
         long[] shape = readLongs(node, "shape", where, -1);
@@ -198,7 +200,7 @@ public final class SafetensorsFile {
     }
 
     /** Two tensors sharing bytes would alias each other's weights; real writers never do it. */
-    private static void checkNoOverlap(Path file, java.util.Collection<Entry> entries) {
+    private static void checkNoOverlap(Path file, Collection<Entry> entries) {
         List<Entry> byOffset = new ArrayList<>();
         for (Entry e : entries) if (e.byteSize() > 0) byOffset.add(e);
         byOffset.sort(Comparator.comparingLong(Entry::begin));
