@@ -10,7 +10,6 @@ import dev.longctx.engine.kv.KvCache;
 import dev.longctx.engine.kv.SequenceKv;
 import dev.longctx.engine.weights.Checkpoint;
 import dev.longctx.engine.weights.CheckpointValidator;
-import dev.longctx.engine.weights.Qwen2TensorNames;
 import dev.longctx.engine.weights.Tensor;
 import java.nio.file.Path;
 import java.util.List;
@@ -58,13 +57,13 @@ public final class Qwen2Model implements AutoCloseable {
         this.layers = new Layer[config.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             layers[i] = new Layer(
-                    floats(i, "input_layernorm.weight"),
-                    tensor(i, "self_attn.q_proj.weight"), floats(i, "self_attn.q_proj.bias"),
-                    tensor(i, "self_attn.k_proj.weight"), floats(i, "self_attn.k_proj.bias"),
-                    tensor(i, "self_attn.v_proj.weight"), floats(i, "self_attn.v_proj.bias"),
-                    tensor(i, "self_attn.o_proj.weight"),
-                    floats(i, "post_attention_layernorm.weight"),
-                    tensor(i, "mlp.gate_proj.weight"), tensor(i, "mlp.up_proj.weight"), tensor(i, "mlp.down_proj.weight"));
+                    floats(i, Qwen2TensorNames.INPUT_NORM),
+                    tensor(i, Qwen2TensorNames.Q_WEIGHT), floats(i, Qwen2TensorNames.Q_BIAS),
+                    tensor(i, Qwen2TensorNames.K_WEIGHT), floats(i, Qwen2TensorNames.K_BIAS),
+                    tensor(i, Qwen2TensorNames.V_WEIGHT), floats(i, Qwen2TensorNames.V_BIAS),
+                    tensor(i, Qwen2TensorNames.O_WEIGHT),
+                    floats(i, Qwen2TensorNames.POST_ATTENTION_NORM),
+                    tensor(i, Qwen2TensorNames.GATE_WEIGHT), tensor(i, Qwen2TensorNames.UP_WEIGHT), tensor(i, Qwen2TensorNames.DOWN_WEIGHT));
         }
     }
 
