@@ -1,0 +1,165 @@
+package dev.longctx.engine.attention;
+
+import dev.longctx.engine.kv.SequenceKv;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * One attention part: a block of already-rotated query rows of one query head against a set of keys of one KV
+ * head, returning the normalised output O and the log-sum-exp LSE of every row in fp32. Dense attention, every
+ * DCA part and every sparse part are this call with different rotations and key sets; parts are combined by
+ * {@link #merge}, which is exact because (O, LSE) carry everything a softmax over the union of keys needs.
+ *
+ * <p>K/V are read straight from the paged cache of one KV head: GQA never materialises repeated K/V.
+ *
+ * <p>Softmax is online (running max, rescaled sums) over key tiles, so memory does not grow with the key count.
+ */
+public final class PartAttention {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    /** Keys per tile: the tile's K/V rows stay hot in cache while every row of the query block reads them. */
+    private static final int KEY_TILE = 64;
+
+    private PartAttention() {}
+
+    /**
+     * @param q          rows × headDim rotated queries of one head, row r at {@code qOff + r * headDim}
+     * @param firstRow   absolute position of row 0; row r is at {@code firstRow + r} (used by the causal mask)
+     * @param causal     row r sees only keys at positions ≤ firstRow + r (bottom-right aligned for the query's
+     *                   own chunk); when false every key is seen
+     * @param scale      logit multiplier (1/√d, times s_f(T)² under DCA)
+     * @param o          rows × headDim output at {@code oOff}; a row that sees no key gets zeros
+     * @param lse        per-row log-sum-exp at {@code lseOff}; −∞ for a row that sees no key (weight 0 in a merge)
+     */
+    public static void attend(float[] q, int qOff, int rows, int headDim, long firstRow,
+                              SequenceKv kv, int layer, int kvHead, Keys keys, boolean causal, float scale,
+                              float[] o, int oOff, float[] lse, int lseOff) {
+        int nKeys = keys.size();
+        float[] max = new float[rows];
+        float[] sum = new float[rows];
+        java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
+        java.util.Arrays.fill(o, oOff, oOff + rows * headDim, 0f);
+        float[] logits = new float[KEY_TILE];
+        float[][] kArr = new float[KEY_TILE][];
+        float[][] vArr = new float[KEY_TILE][];
+        int[] kvOff = new int[KEY_TILE];
+
+        for (int t0 = 0; t0 < nKeys; t0 += KEY_TILE) {
+            int tileLen = Math.min(KEY_TILE, nKeys - t0);
+            int firstKey = keys.get(t0);
+            // Rows before the tile's first key see nothing of it under the causal mask.
+            if (causal && firstKey > firstRow + rows - 1) break;
+            for (int t = 0; t < tileLen; t++) {
+                int k = keys.get(t0 + t);
+                kArr[t] = kv.keys(layer, k);
+                vArr[t] = kv.values(layer, k);
+                kvOff[t] = kv.offset(k, kvHead);
+            }
+            for (int r = 0; r < rows; r++) {
+                int visible = tileLen;
+                if (causal) {
+                    long limit = firstRow + r;
+                    if (firstKey > limit) continue;
+                    visible = 0;
+                    while (visible < tileLen && keys.get(t0 + visible) <= limit) visible++;
+                }
+                int qr = qOff + r * headDim;
+                float tileMax = Float.NEGATIVE_INFINITY;
+                for (int t = 0; t < visible; t++) {
+                    float s = dot(q, qr, kArr[t], kvOff[t], headDim) * scale;
+                    logits[t] = s;
+                    if (s > tileMax) tileMax = s;
+                }
+                float newMax = Math.max(max[r], tileMax);
+                int or = oOff + r * headDim;
+                if (newMax > max[r] && max[r] != Float.NEGATIVE_INFINITY) {
+                    float c = (float) Math.exp(max[r] - newMax);
+                    sum[r] *= c;
+                    scaleInPlace(o, or, headDim, c);
+                }
+                max[r] = newMax;
+                float acc = sum[r];
+                for (int t = 0; t < visible; t++) {
+                    float p = (float) Math.exp(logits[t] - newMax);
+                    acc += p;
+                    axpy(p, vArr[t], kvOff[t], o, or, headDim);
+                }
+                sum[r] = acc;
+            }
+        }
+        for (int r = 0; r < rows; r++) {
+            int or = oOff + r * headDim;
+            if (sum[r] > 0f) {
+                scaleInPlace(o, or, headDim, 1f / sum[r]);
+                lse[lseOff + r] = max[r] + (float) Math.log(sum[r]);
+            } else {
+                lse[lseOff + r] = Float.NEGATIVE_INFINITY;
+            }
+        }
+    }
+
+    /**
+     * Combines parts: w_a = softmax_a(LSE_a), O = Σ w_a·O_a, LSE = log Σ exp(LSE_a), all per row in fp32. Equals
+     * one softmax over the union of the parts' keys. Rows whose every part is empty get O = 0 and LSE = −∞.
+     *
+     * @param parts   part outputs, each rows × headDim from offset 0
+     * @param lses    part LSEs, each rows long from offset 0
+     * @param out     merged output, row r at {@code outOff + r * outStride}
+     * @param lseOut  merged LSE (may be null), row r at {@code lseOutOff + r}
+     */
+    public static void merge(float[][] parts, float[][] lses, int count, int rows, int headDim,
+                             float[] out, int outOff, int outStride, float[] lseOut, int lseOutOff) {
+        for (int r = 0; r < rows; r++) {
+            float m = Float.NEGATIVE_INFINITY;
+            for (int a = 0; a < count; a++) m = Math.max(m, lses[a][r]);
+            int dst = outOff + r * outStride;
+            java.util.Arrays.fill(out, dst, dst + headDim, 0f);
+            if (m == Float.NEGATIVE_INFINITY) {
+                if (lseOut != null) lseOut[lseOutOff + r] = Float.NEGATIVE_INFINITY;
+                continue;
+            }
+            float total = 0f;
+            for (int a = 0; a < count; a++) total += (float) Math.exp(lses[a][r] - m);
+            for (int a = 0; a < count; a++) {
+                if (lses[a][r] == Float.NEGATIVE_INFINITY) continue;
+                float w = (float) Math.exp(lses[a][r] - m) / total;
+                axpy(w, parts[a], r * headDim, out, dst, headDim);
+            }
+            if (lseOut != null) lseOut[lseOutOff + r] = m + (float) Math.log(total);
+        }
+    }
+
+    /** fp32 dot product of a[aOff, +n) and b[bOff, +n), vectorised. */
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        int i = 0;
+        float s = 0f;
+        int bound = S.loopBound(n);
+        if (bound > 0) {
+            FloatVector acc = FloatVector.zero(S);
+            for (; i < bound; i += S.length()) {
+                acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
+            }
+            s = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+
+    /** y[yOff, +n) += a · x[xOff, +n). */
+    static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        int bound = S.loopBound(n);
+        if (bound > 0) {
+            FloatVector av = FloatVector.broadcast(S, a);
+            for (; i < bound; i += S.length()) {
+                FloatVector.fromArray(S, x, xOff + i).fma(av, FloatVector.fromArray(S, y, yOff + i))
+                        .intoArray(y, yOff + i);
+            }
+        }
+        for (; i < n; i++) y[yOff + i] += a * x[xOff + i];
+    }
+
+    private static void scaleInPlace(float[] y, int off, int n, float c) {
+        for (int i = 0; i < n; i++) y[off + i] *= c;
+    }
+}
