@@ -11,6 +11,7 @@ import dev.longctx.engine.kv.SequenceKv;
 import dev.longctx.engine.weights.Checkpoint;
 import dev.longctx.engine.weights.CheckpointValidator;
 import dev.longctx.engine.weights.Tensor;
+import dev.longctx.engine.weights.WeightReader;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -53,7 +54,7 @@ public final class Qwen2Model implements AutoCloseable {
         this.embedding = checkpoint.tensor(Qwen2TensorNames.EMBED_TOKENS);
         this.lmHead = config.tieWordEmbeddings() && !checkpoint.has(Qwen2TensorNames.LM_HEAD)
                 ? embedding : checkpoint.tensor(Qwen2TensorNames.LM_HEAD);
-        this.finalNorm = CpuBackend.toFloats(checkpoint.tensor(Qwen2TensorNames.FINAL_NORM));
+        this.finalNorm = WeightReader.toFloatArray(checkpoint.tensor(Qwen2TensorNames.FINAL_NORM));
         this.layers = new Layer[config.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             layers[i] = new Layer(
@@ -89,7 +90,7 @@ public final class Qwen2Model implements AutoCloseable {
     }
 
     private float[] floats(int layer, String suffix) {
-        return CpuBackend.toFloats(tensor(layer, suffix));
+        return WeightReader.toFloatArray(tensor(layer, suffix));
     }
 
     public ModelConfig config() { return config; }

@@ -200,13 +200,6 @@ public final class CpuBackend implements Backend {
         for (; i < nRows; i++) out[outOff + i] = dot(tmp, i * cols, x, xOff, cols);
     }
 
-    /** A small tensor (norm weight, bias) widened to a fresh fp32 array. */
-    public static float[] toFloats(Tensor t) {
-        float[] out = new float[(int) t.numel()];
-        widenRow(t, 0, out.length, out, 0);
-        return out;
-    }
-
     /** Vectorised fp32 dot product. */
     public static float dot(float[] a, int aOff, float[] b, int bOff, int len) {
         FloatVector acc = FloatVector.zero(F);
