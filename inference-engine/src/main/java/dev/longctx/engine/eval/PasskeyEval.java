@@ -70,10 +70,10 @@ public final class PasskeyEval {
     String ask(Generator generator, String userMessage) {
         String prompt = template.render(List.of(new ChatMessage("user", userMessage)), true);
         int[] ids = tokenizer.encode(prompt);
-        IncrementalDetokenizer detok = new IncrementalDetokenizer(tokenizer);
+        IncrementalDetokenizer detok = new IncrementalDetokenizer(tokenizer, true);
         StringBuilder out = new StringBuilder();
         generator.generate(ids, SamplingParams.greedy(16), token -> {
-            out.append(detok.next(token));
+            out.append(detok.add(token));
             return true;
         });
         return out.toString();

@@ -22,7 +22,6 @@ import java.util.random.RandomGenerator;
  */
 public final class Generator {
     private final Qwen2Model model;
-    private final Sampler sampler = new Sampler();
 
     public Generator(Qwen2Model model) {
         this.model = model;
@@ -69,7 +68,8 @@ public final class Generator {
         String finish = "length";
         int generated = 0;
         while (true) {
-            int next = sampler.sample(logits, params, Arrays.copyOf(tokens, length), promptIds.length, rng);
+            int next = Sampler.sample(logits, params, Arrays.copyOf(tokens, length),
+                    Arrays.copyOfRange(tokens, promptIds.length, length), rng);
             tokens[length++] = next;
             generated++;
             boolean keepGoing = onToken.test(next);

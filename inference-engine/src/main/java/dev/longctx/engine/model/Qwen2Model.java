@@ -3,6 +3,7 @@ package dev.longctx.engine.model;
 import dev.longctx.engine.EngineOptions;
 import dev.longctx.engine.attention.Attention;
 import dev.longctx.engine.attention.AttentionGeometry;
+import dev.longctx.engine.attention.CpuAttention;
 import dev.longctx.engine.attention.Rope;
 import dev.longctx.engine.backend.Backend;
 import dev.longctx.engine.backend.cpu.CpuBackend;
@@ -76,8 +77,10 @@ public final class Qwen2Model implements AutoCloseable {
         Checkpoint checkpoint = Checkpoint.open(modelDir);
         try {
             CheckpointValidator.validate(config, checkpoint);
+            AttentionGeometry geometry = AttentionGeometry.of(config);
+            CpuAttention.checkBlockSize(geometry, options.kvBlockSize());
             CpuBackend backend = new CpuBackend(options.threads());
-            Attention attention = Attentions.create(config, options, modelDir, backend);
+            Attention attention = new CpuAttention(geometry, null, options.sparseThreshold(), backend.pool());
             return new Qwen2Model(modelDir, options, config, generation, checkpoint, backend, attention);
         } catch (RuntimeException e) {
             checkpoint.close();

@@ -44,6 +44,9 @@ public final class CpuBackend implements Backend {
     @Override
     public int threads() { return threads; }
 
+    /** The worker pool, shared with attention so the engine never oversubscribes the cores. */
+    public ForkJoinPool pool() { return pool; }
+
     @Override
     public void close() { pool.shutdown(); }
 
