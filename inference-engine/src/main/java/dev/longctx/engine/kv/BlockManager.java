@@ -61,9 +61,16 @@ public final class BlockManager {
             hits++;
         }
         table.numCommitted = hits;
-        prefixQueryTokens += tokens.numTokens();
-        prefixHitTokens += (long) hits * blockSize;
         return hits * blockSize;
+    }
+
+    /**
+     * Counts one prefix-cache lookup that was acted on. Kept apart from {@link #acquireCachedPrefix} because a
+     * scheduler may undo a lookup (no room for the rest of the prompt) and retry it next step.
+     */
+    public void recordPrefixQuery(int queriedTokens, int hitTokens) {
+        prefixQueryTokens += queriedTokens;
+        prefixHitTokens += hitTokens;
     }
 
     /** Blocks {@link #grow} would have to allocate for the table to hold {@code numTokens} tokens. */
