@@ -73,9 +73,17 @@ public final class LlmEngine implements InferenceEngine {
 
     @Override
     public RequestHandle submit(EngineRequest request, OutputListener listener) {
+        return submit(request, null, listener);
+    }
+
+    /**
+     * Like {@link #submit(EngineRequest, OutputListener)}, with a per-request prefix-cache salt: requests share
+     * cached blocks only when their salts are equal (vLLM's {@code cache_salt}, e.g. one per tenant).
+     */
+    public RequestHandle submit(EngineRequest request, String cacheSalt, OutputListener listener) {
         SamplingParams params = request.sampling();
         Sequence seq = new Sequence(request.requestId(), request.promptTokenIds(), params, listener,
-                blocks.newTable(null), request.sparse(), null);
+                blocks.newTable(cacheSalt), request.sparse(), cacheSalt);
         seq.decodeState = new DecodeState(
                 params.seed() != null ? new SplittableRandom(params.seed()) : new SplittableRandom(),
                 decoder.start(request.promptTokenIds(), params));
@@ -103,6 +111,16 @@ public final class LlmEngine implements InferenceEngine {
 
     @Override
     public int maxModelLen() { return config.scheduler().maxModelLen(); }
+
+    /** Preemptions so far (vLLM's num_preemptions_total); not in {@link EngineStats}, which the service owns. */
+    public long numPreemptions() {
+        lock.lock();
+        try {
+            return scheduler.numPreemptions();
+        } finally {
+            lock.unlock();
+        }
+    }
 
     /**
      * Stops the loop after the step in flight (a forward pass is not interrupted) and fails every request still

@@ -15,5 +15,6 @@ public record ScheduledChunk(Sequence sequence, int startPosition, int[] tokenId
 
     public int endPosition() { return startPosition + tokenIds.length; }
 
-    public boolean isDecode() { return startPosition >= sequence.promptLength(); }
+    /** One generated token fed back (a runner may take a decode-only fast path, e.g. a captured graph). */
+    public boolean isDecode() { return tokenIds.length == 1 && startPosition >= sequence.promptLength(); }
 }

@@ -326,6 +326,47 @@ class LlmEngineTest {
         assertThat(engine.stats().prefixCacheQueries()).isEqualTo(42);
     }
 
+    @Test
+    void generationStopsWithLengthAtTheContextLimit() throws Exception {
+        engine = start(128, 8, new FakeKvModel(128, BS));   // maxModelLen 256
+        Collector c = new Collector();
+        engine.submit(new EngineRequest("edge", prompt(1, 250), params(100, List.of(), Set.of(), true), null), c);
+
+        List<GenerationOutput> outs = c.await();
+        assertThat(outs).hasSize(6);
+        assertThat(outs.getLast().finishReason()).isEqualTo("length");
+        assertThat(tokens(outs)).containsExactly(FakeKvModel.reference(prompt(1, 250), 6));
+    }
+
+    @Test
+    void requestsWithDifferentCacheSaltsDoNotShareBlocks() throws Exception {
+        engine = start(64, 8, new FakeKvModel(64, BS));
+        int[] p = prompt(6, 17);
+        Collector a = new Collector(), b = new Collector(), c = new Collector();
+        engine.submit(new EngineRequest("a", p, params(2, List.of(), Set.of(), true), null), "tenant-a", a);
+        a.await();
+        engine.submit(new EngineRequest("b", p, params(2, List.of(), Set.of(), true), null), "tenant-b", b);
+        engine.submit(new EngineRequest("c", p, params(2, List.of(), Set.of(), true), null), "tenant-a", c);
+
+        assertThat(b.await().getLast().cachedPromptTokens()).isZero();
+        assertThat(c.await().getLast().cachedPromptTokens()).isEqualTo(16);
+    }
+
+    @Test
+    void smallCacheForcesPreemptionAndTheOutputsStayExact() throws Exception {
+        engine = start(12, 64, new FakeKvModel(12, BS));    // 48 tokens for 4 requests growing to 40 each
+        List<Collector> cs = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            Collector c = new Collector();
+            cs.add(c);
+            engine.submit(new EngineRequest("p" + i, prompt(i, 12), params(28, List.of(), Set.of(), true), null), c);
+        }
+        for (int i = 0; i < 4; i++) {
+            assertThat(tokens(cs.get(i).await())).containsExactly(FakeKvModel.reference(prompt(i, 12), 28));
+        }
+        assertThat(engine.numPreemptions()).isPositive();
+    }
+
     private static void sleep(long ms) {
         try {
             Thread.sleep(ms);
