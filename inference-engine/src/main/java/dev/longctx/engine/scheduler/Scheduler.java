@@ -176,6 +176,8 @@ public final class Scheduler {
                 finishWithError(seq, new EngineException(Kind.OUT_OF_KV_CACHE, tooLarge(seq)));
                 return false;
             }
+            // a victim already planned this step (a decode, when a prefill piece makes room) gives its tokens back;
+            // with the current admission order this cannot happen, so this guards a future reordering
             Integer given = planned.remove(victim);
             if (given != null) budget.left += given;
             preempt(victim);
