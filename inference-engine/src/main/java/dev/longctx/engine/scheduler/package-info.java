@@ -1,0 +1,22 @@
+/**
+ * Request state, continuous batching and the engine loop: pure bookkeeping, testable with no model.
+ *
+ * <p>One step of {@link dev.longctx.engine.scheduler.LlmEngine}: {@code Scheduler.schedule()} picks decodes
+ * and chunked-prefill pieces under {@code maxNumBatchedTokens} and returns a
+ * {@link dev.longctx.engine.scheduler.ScheduledBatch}; the {@link dev.longctx.engine.scheduler.ModelRunner}
+ * computes K/V for every chunk through its block table and returns logits for the chunks that need them; the
+ * loop samples with a {@link dev.longctx.engine.scheduler.TokenSampler}, detokenizes with an
+ * {@link dev.longctx.engine.scheduler.OutputDecoder} and streams {@code GenerationOutput}s.
+ *
+ * <p>Wiring, for whoever builds the real engine:
+ * <pre>{@code
+ * KvCache cache = ...;                                       // geometry from the model config
+ * BlockAllocator pool = BlockAllocator.forBudget(opts.kvCacheBytes(), opts.kvCacheBlocks(), cache.bytesPerBlock());
+ * // the KvCache must have pool.numBlocks() blocks
+ * BlockManager blocks = new BlockManager(pool, opts.kvBlockSize(), modelId, "fp32;dca=" + dcaConfig);
+ * var config = new LlmEngine.Config(new SchedulerConfig(opts.maxPrefillChunk(), maxSeqs, maxWaiting, maxModelLen),
+ *         Set.copyOf(generationConfig.eosTokenIds()));
+ * InferenceEngine engine = LlmEngine.start(config, blocks, qwen2Runner, new Sampler()::sample, tokenizerDecoder);
+ * }</pre>
+ */
+package dev.longctx.engine.scheduler;
