@@ -242,7 +242,7 @@ public final class LlmEngine implements InferenceEngine {
     private GenerationOutput advance(Sequence seq, float[] logits) {
         SamplingParams p = seq.sampling();
         DecodeState state = seq.decodeState;
-        int token = sampler.sample(logits, p, penaltyContext(seq), state.rng());
+        int token = sampler.sample(logits, p, penaltyContext(seq), generatedContext(seq), state.rng());
         if (seq.numOutputTokens() == 0) promptTokens += seq.promptLength();
         seq.appendToken(token);
         generationTokens++;
@@ -264,6 +264,11 @@ public final class LlmEngine implements InferenceEngine {
         if (finish != null) scheduler.finish(seq);
         return new GenerationOutput(seq.requestId(), new int[] {token}, text, finish, seq.promptLength(),
                 seq.numOutputTokens(), seq.numCachedTokens());
+    }
+
+    private static int[] generatedContext(Sequence seq) {
+        SamplingParams p = seq.sampling();
+        return p.presencePenalty() != 0 || p.frequencyPenalty() != 0 ? seq.outputTokenIds() : new int[0];
     }
 
     private static int[] penaltyContext(Sequence seq) {

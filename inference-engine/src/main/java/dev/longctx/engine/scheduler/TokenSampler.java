@@ -6,7 +6,7 @@ import java.util.random.RandomGenerator;
 
 /**
  * Picks the next token from logits under a request's {@link SamplingParams}; the shape of
- * {@code dev.longctx.engine.sampling.Sampler#sample}, so {@code new Sampler()::sample} adapts it.
+ * {@code dev.longctx.engine.sampling.Sampler#sample}, so {@code Sampler::sample} plugs in.
  */
 @FunctionalInterface
 public interface TokenSampler {
@@ -15,7 +15,8 @@ public interface TokenSampler {
      * @param logits         may be modified in place
      * @param previousTokens the prompt then the generated tokens, for repetition/presence/frequency penalties;
      *                       empty when the params use no penalty (spares a copy of a 1M-token context per step)
+     * @param generatedTokens the generated tokens only, for presence/frequency penalties; empty when unused
      * @param rng            the request's own generator (seeded from {@code params.seed()} when given)
      */
-    int sample(float[] logits, SamplingParams params, int[] previousTokens, RandomGenerator rng);
+    int sample(float[] logits, SamplingParams params, int[] previousTokens, int[] generatedTokens, RandomGenerator rng);
 }

@@ -16,7 +16,7 @@
  * BlockManager blocks = new BlockManager(pool, opts.kvBlockSize(), modelId, "fp32;dca=" + dcaConfig);
  * var config = new LlmEngine.Config(new SchedulerConfig(opts.maxPrefillChunk(), maxSeqs, maxWaiting, maxModelLen),
  *         Set.copyOf(generationConfig.eosTokenIds()));
- * InferenceEngine engine = LlmEngine.start(config, blocks, qwen2Runner, new Sampler()::sample, tokenizerDecoder);
+ * InferenceEngine engine = LlmEngine.start(config, blocks, qwen2Runner, Sampler::sample, tokenizerDecoder);
  * }</pre>
  */
 package dev.longctx.engine.scheduler;

@@ -45,7 +45,7 @@ class SchedulerTest {
             for (ScheduledChunk chunk : batch.chunks()) {
                 if (!chunk.needsLogits()) continue;
                 Sequence seq = chunk.sequence();
-                seq.appendToken(new GreedySampler().sample(logits[row++], seq.sampling(), new int[0], null));
+                seq.appendToken(new GreedySampler().sample(logits[row++], seq.sampling(), new int[0], new int[0], null));
                 if (seq.numOutputTokens() >= seq.sampling().maxTokens()) scheduler.finish(seq);
             }
             return batch;

@@ -1,0 +1,73 @@
+package dev.longctx.engine.serving;
+
+import dev.longctx.engine.EngineOptions;
+import dev.longctx.engine.generate.StopChecker;
+import dev.longctx.engine.kv.BlockAllocator;
+import dev.longctx.engine.kv.BlockManager;
+import dev.longctx.engine.kv.KvCache;
+import dev.longctx.engine.model.ModelConfig;
+import dev.longctx.engine.model.Qwen2Model;
+import dev.longctx.engine.sampling.Sampler;
+import dev.longctx.engine.scheduler.LlmEngine;
+import dev.longctx.engine.scheduler.SchedulerConfig;
+import dev.longctx.engine.tokenizer.HfTokenizer;
+import dev.longctx.engine.tokenizer.TextTokenizer;
+import java.nio.file.Path;
+
+/** Builds the serving engine for a model directory: model, KV cache, block manager, scheduler and loop. */
+public final class Engines {
+
+    private Engines() {}
+
+    public static InferenceEngine open(Path modelDir, EngineOptions options, ServingConfig serving) {
+        Qwen2Model model = Qwen2Model.load(modelDir, options);
+        TextTokenizer tokenizer = null;
+        try {
+            tokenizer = HfTokenizer.load(modelDir);
+            ModelConfig config = model.config();
+            KvCache probe = model.newKvCache(1, options.kvBlockSize());
+            BlockAllocator allocator = BlockAllocator.forBudget(options.kvCacheBytes(), options.kvCacheBlocks(),
+                    probe.bytesPerBlock());
+            KvCache cache = model.newKvCache(allocator.numBlocks(), options.kvBlockSize());
+            // Cached blocks hold keys at p mod L with no scale, so only the model and the DCA geometry name them.
+            String kvSalt = "fp32;dca=" + config.dca() + ";theta=" + config.ropeTheta();
+            BlockManager blocks = new BlockManager(allocator, options.kvBlockSize(), modelDir.toAbsolutePath().toString(), kvSalt);
+            int maxModelLen = serving.maxModelLen() > 0 ? serving.maxModelLen() : config.maxPositionEmbeddings();
+            SchedulerConfig scheduler = new SchedulerConfig(options.maxPrefillChunk(), serving.maxNumSeqs(),
+                    serving.maxWaiting(), maxModelLen);
+            LlmEngine.Config engineConfig = new LlmEngine.Config(scheduler,
+                    StopChecker.eosIds(config, model.generationConfig()));
+            LlmEngine engine = LlmEngine.start(engineConfig, blocks, new Qwen2ModelRunner(model, cache),
+                    Sampler::sample, new DetokenizingOutputDecoder(tokenizer));
+            TextTokenizer owned = tokenizer;
+            return new ClosingEngine(engine, () -> {
+                owned.close();
+                model.close();
+            });
+        } catch (RuntimeException e) {
+            if (tokenizer != null) tokenizer.close();
+            model.close();
+            throw e;
+        }
+    }
+
+    /** The engine plus what it must release when closed. */
+    private record ClosingEngine(LlmEngine engine, Runnable onClose) implements InferenceEngine {
+        @Override
+        public RequestHandle submit(EngineRequest request, OutputListener listener) {
+            return engine.submit(request, listener);
+        }
+
+        @Override
+        public EngineStats stats() { return engine.stats(); }
+
+        @Override
+        public int maxModelLen() { return engine.maxModelLen(); }
+
+        @Override
+        public void close() {
+            engine.close();
+            onClose.run();
+        }
+    }
+}
