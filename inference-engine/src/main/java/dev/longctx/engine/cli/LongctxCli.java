@@ -83,6 +83,8 @@ public final class LongctxCli implements Runnable {
     }
 
     public static void main(String[] args) {
+        // DJL and Jinjava log through SLF4J, and the CLI ships no backend: keep SLF4J's "no providers" notice off stderr.
+        if (System.getProperty("slf4j.internal.verbosity") == null) System.setProperty("slf4j.internal.verbosity", "ERROR");
         System.exit(commandLine(new LongctxCli()).execute(args));
     }
 }

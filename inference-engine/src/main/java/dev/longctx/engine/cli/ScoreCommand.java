@@ -37,6 +37,9 @@ final class ScoreCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         LongctxCli.requireModelDir(model);
         int[] tokens = TokenIds.parse(ids);
+        // Check the outputs before the (possibly long) forward pass, not after it.
+        requireWritableParent(logitsOut, "--logits-out");
+        requireWritableParent(recallOut, "--recall");
         PrintWriter out = parent.spec.commandLine().getOut();
         try (ModelBackend backend = parent.loader.load(model, engine.toOptions())) {
             int vocab = backend.config().vocabSize();
@@ -62,5 +65,12 @@ final class ScoreCommand implements Callable<Integer> {
             out.flush();
         }
         return 0;
+    }
+
+    private static void requireWritableParent(Path file, String flag) {
+        if (file == null) return;
+        Path dir = file.toAbsolutePath().getParent();
+        if (dir == null || !java.nio.file.Files.isDirectory(dir)) throw new CliException(flag + ": directory " + dir + " does not exist");
+        if (!java.nio.file.Files.isWritable(dir)) throw new CliException(flag + ": directory " + dir + " is not writable");
     }
 }

@@ -271,6 +271,9 @@ class LongctxCliTest {
         cases.add(new String[] {"info", "--model", modelDir.toString(), "--memory", "lots"});
         cases.add(new String[] {"generate", "--model", modelDir.toString(), "--prompt", "x", "--max-tokens", "zero"});
         cases.add(new String[] {"bogus"});
+        cases.add(new String[] {"generate", "--model", modelDir.toString(), "--prompt", "x", "--prefill-chunk", "0"});
+        cases.add(new String[] {"generate", "--model", modelDir.toString(), "--prompt", "x", "--sparse-config", "missing.json"});
+        cases.add(new String[] {"score", "--model", modelDir.toString(), "--ids", "1,2", "--logits-out", modelDir.resolve("no/such/dir/x.npy").toString()});
         for (String[] args : cases) {
             script = new int[] {EOS};
             assertThat(run(args)).as(String.join(" ", args)).isEqualTo(2);
