@@ -12,6 +12,9 @@ import java.util.random.RandomGenerator;
  */
 public final class Sampler {
 
+    /** Below this temperature sampling is greedy (as vLLM does): 1/T would overflow the exponent to NaN. */
+    static final double GREEDY_BELOW_TEMPERATURE = 1e-5;
+
     private Sampler() {}
 
     /**
@@ -40,7 +43,7 @@ public final class Sampler {
     public static int sample(float[] logits, SamplingParams p, int[] previousTokens, int[] generatedTokens, RandomGenerator rng) {
         if (logits.length == 0) throw new IllegalArgumentException("empty logits");
         float[] x = applyPenalties(logits, p, previousTokens, generatedTokens);
-        if (p.isGreedy()) return argmax(x);
+        if (p.temperature() < GREEDY_BELOW_TEMPERATURE) return argmax(x);
         return draw(filteredWeights(x, p), rng);
     }
 

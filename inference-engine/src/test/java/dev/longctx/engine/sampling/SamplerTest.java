@@ -44,6 +44,8 @@ class SamplerTest {
             assertThat(Sampler.sample(logits, greedy, NONE, Sampler.rngFor(s))).isEqualTo(1); // lowest index wins the tie
         }
         assertThat(Sampler.argmax(new float[] {Float.NaN, -5f, Float.NaN, -4f})).isEqualTo(3);
+        // a vanishing temperature is greedy too, not NaN weights
+        assertThat(Sampler.sample(logits, temperature(Double.MIN_VALUE), NONE, Sampler.rngFor(3L))).isEqualTo(1);
         assertThat(Sampler.argmax(new float[] {Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY})).isZero();
     }
 

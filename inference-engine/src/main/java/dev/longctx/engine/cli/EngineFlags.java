@@ -1,0 +1,48 @@
+package dev.longctx.engine.cli;
+
+import dev.longctx.engine.EngineOptions;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** The engine flags every model-running command shares, turned into {@link EngineOptions}. */
+public class EngineFlags {
+
+    @Option(names = "--no-dca", description = "Disable Dual Chunk Attention even when config.json enables it.")
+    boolean noDca;
+
+    @Option(names = "--no-sparse", description = "Disable sparse prefill (always dense attention).")
+    boolean noSparse;
+
+    @Option(names = "--sparse-threshold", paramLabel = "N",
+            description = "Prompts longer than N tokens use sparse prefill (default: ${DEFAULT-VALUE}).")
+    int sparseThreshold = EngineOptions.DEFAULT_SPARSE_THRESHOLD;
+
+    @Option(names = "--sparse-config", paramLabel = "FILE",
+            description = "sparse_attention_config.json to use (default: the one beside the weights, if any).")
+    Path sparseConfig;
+
+    @Option(names = "--prefill-chunk", paramLabel = "N", description = "Most prompt tokens per prefill chunk.")
+    Integer prefillChunk;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).")
+    Integer threads;
+
+    public EngineOptions toOptions() {
+        EngineOptions o = EngineOptions.defaults();
+        if (prefillChunk != null) {
+            if (prefillChunk < 1) throw new CliException("--prefill-chunk must be at least 1, got " + prefillChunk);
+            o = o.withMaxPrefillChunk(prefillChunk);
+        }
+        if (threads != null) {
+            if (threads < 0) throw new CliException("--threads must be 0 (all cores) or more, got " + threads);
+            o = o.withThreads(threads);
+        }
+        if (sparseThreshold < 0) throw new CliException("--sparse-threshold must be >= 0, got " + sparseThreshold);
+        if (sparseConfig != null && !Files.isRegularFile(sparseConfig)) {
+            throw new CliException("--sparse-config file not found: " + sparseConfig);
+        }
+        o = o.withSparse(!noSparse, sparseThreshold, sparseConfig);
+        return o.withDca(!noDca);
+    }
+}
