@@ -68,7 +68,7 @@ public final class PasskeyEval {
 
     /** Greedy answer to one user message, at most 16 tokens. */
     String ask(Generator generator, String userMessage) {
-        String prompt = template.render(List.of(new ChatMessage("user", userMessage)), true);
+        String prompt = template.render(List.of(new ChatMessage("system", PasskeyTask.SYSTEM), new ChatMessage("user", userMessage)), true);
         int[] ids = tokenizer.encode(prompt);
         IncrementalDetokenizer detok = new IncrementalDetokenizer(tokenizer, true);
         StringBuilder out = new StringBuilder();
