@@ -21,7 +21,7 @@ import java.util.stream.IntStream;
  */
 public final class CpuAttention implements Attention {
     /** Query rows per task; also the sparse kernel's query block (§2). */
-    static final int ROW_BLOCK = 64;
+    static final int ROW_BLOCK = VerticalSlash.BLOCK;
 
     private final AttentionGeometry geometry;
     private final Rope rope;
