@@ -72,8 +72,12 @@ public final class CpuAttention implements Attention {
 
     /** Whether a call with these settings runs sparse prefill. */
     public boolean usesSparse(int layer, int n, AttentionOptions options) {
-        return n > 1 && sparseConfig != null && options.sparse() && options.scaleLength() > sparseThreshold
-                && layer < sparseConfig.numLayers();
+        boolean sparse = n > 1 && sparseConfig != null && options.sparse() && options.scaleLength() > sparseThreshold;
+        if (sparse && (layer < 0 || layer >= sparseConfig.numLayers())) {
+            throw new IllegalArgumentException("layer " + layer + " has no sparse budgets: the sparse attention config has "
+                    + sparseConfig.numLayers() + " layers");
+        }
+        return sparse;
     }
 
     @Override
@@ -157,7 +161,4 @@ public final class CpuAttention implements Attention {
         pool.submit(() -> IntStream.range(0, count).parallel().forEach(task)).join();
     }
 
-    AttentionGeometry g() { return geometry; }
-
-    Rope rope() { return rope; }
 }

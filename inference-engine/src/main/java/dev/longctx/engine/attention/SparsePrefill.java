@@ -18,7 +18,7 @@ final class SparsePrefill {
 
     static void run(CpuAttention attn, PieceQueries pq, int layer, SequenceKv kv, float scale,
                     SparseAttentionConfig.HeadBudget[] budgets, int start, float[] out, RecallTally tally) {
-        AttentionGeometry g = attn.g();
+        AttentionGeometry g = attn.geometry();
         Piece piece = pq.piece();
         int heads = g.numHeads();
         int nq = Math.min(VerticalSlash.LAST_Q, piece.rows());

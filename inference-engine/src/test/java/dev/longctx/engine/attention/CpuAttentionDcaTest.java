@@ -115,6 +115,28 @@ class CpuAttentionDcaTest {
     }
 
     @Test
+    void dcaWhereTheInterPositionIsCappedBelowTheChunkSizeEqualsNaive() {
+        // local_size > chunk_size / 2 makes 2L − 1 < c, so q_inter sits at 2L − 1 and q_succ is never capped:
+        // the other branch of both min()s of §1 (the 1M models cap at c).
+        DcaConfig dca = new DcaConfig(64, 40, 100);
+        AttentionGeometry g = geometry(6, 2, dca);
+        int t = 7 * 24 + 5;
+        RandomKv kv = RandomKv.create(g, t, 8, 19);
+        float[] q = RandomKv.queries(g, t, 20);
+        CpuAttention attention = new CpuAttention(g);
+        float[] out = new float[q.length];
+        attention.forward(0, q, t, 0, kv.kv(), AttentionOptions.dense(t), out);
+        assertMatchesNaive(kv, q, 0, out, 0, t, t);
+        for (int s = 0; s < t; s += 7) {
+            int n = Math.min(7, t - s);
+            float[] op = new float[n * g.qDim()];
+            attention.forward(0, Arrays.copyOfRange(q, s * g.qDim(), (s + n) * g.qDim()), n, s, kv.kv(),
+                    AttentionOptions.dense(t), op);
+            assertThat(maxAbsDiff(op, Arrays.copyOfRange(out, s * g.qDim(), (s + n) * g.qDim()))).isLessThanOrEqualTo(TOL);
+        }
+    }
+
+    @Test
     void theDcaTemperatureIsApplied() {
         // Guards the reference itself: at T = 261 > P = 100 the scale differs from 1/√d.
         assertThat(NaiveAttention.scale(DCA, 16, T)).isGreaterThan(1.0 / 4 * 1.01);
