@@ -39,9 +39,13 @@ final class PieceQueries {
 
     /** Rotates rows [r0, r0 + rows) of the piece, head h, for part a into dst (rows × headDim). */
     void rotate(int a, int head, int r0, int rows, float[] dst) {
+        rotate(a, head, r0, rows, dst, 0);
+    }
+
+    void rotate(int a, int head, int r0, int rows, float[] dst, int dstOff) {
         Rope.Angles[] an = angles[a];
         for (int r = 0; r < rows; r++) {
-            rope.rotate(q, src(r0 + r, head), dst, r * headDim, an[r0 + r]);
+            rope.rotate(q, src(r0 + r, head), dst, dstOff + r * headDim, an[r0 + r]);
         }
     }
 

@@ -43,7 +43,7 @@ final class SparsePrefill {
             if (tally != null) {
                 float[] full = new float[rows];
                 float[] scratch = new float[rows * headDim];
-                attn.denseBlock(pq, layer, kv, scale, h, r0, rows, scratch, 0, headDim, full);
+                attn.denseGroup(pq, layer, kv, scale, h, 1, r0, rows, scratch, 0, headDim, full);
                 double sum = 0;
                 long pairs = 0;
                 for (int r = 0; r < rows; r++) {

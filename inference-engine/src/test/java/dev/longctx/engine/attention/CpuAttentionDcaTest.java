@@ -81,7 +81,7 @@ class CpuAttentionDcaTest {
         RandomKv kv = RandomKv.create(g, T, 9);
         float[] q = RandomKv.queries(g, T, 10);
         float[] out = new float[q.length];
-        CpuAttention attention = new CpuAttention(g);
+        CpuAttention attention = new CpuAttention(g, null, 0, null, 29);
         for (int s = 0; s < T; s += pieceSize) {
             int n = Math.min(pieceSize, T - s);
             float[] qp = Arrays.copyOfRange(q, s * g.qDim(), (s + n) * g.qDim());
@@ -98,6 +98,7 @@ class CpuAttentionDcaTest {
         RandomKv kv = RandomKv.create(g, T, 11);
         float[] q = RandomKv.queries(g, T, 12);
         CpuAttention attention = new CpuAttention(g);
+        CpuAttention segmented = new CpuAttention(g, null, 0, null, 13);
         float[] prefill = new float[q.length];
         attention.forward(0, q, T, 0, kv.kv(), AttentionOptions.dense(T), prefill);
         long[][] rel = NaiveAttention.relativePositions(DCA, T);
@@ -106,6 +107,9 @@ class CpuAttentionDcaTest {
             float[] step = new float[g.qDim()];
             // Decode during generation: T is the current length.
             attention.forward(0, qp, 1, p, kv.kv().withLength(p + 1), AttentionOptions.dense(p + 1), step);
+            assertRow(kv, q, p, step, 0, NaiveAttention.scale(DCA, 16, p + 1), rel);
+            // Decode splits keys into segments merged by LSE; small segments make every part split.
+            segmented.forward(0, qp, 1, p, kv.kv().withLength(p + 1), AttentionOptions.dense(p + 1), step);
             assertRow(kv, q, p, step, 0, NaiveAttention.scale(DCA, 16, p + 1), rel);
             // With the same scale length, decode and prefill are the same computation.
             attention.forward(0, qp, 1, p, kv.kv().withLength(p + 1), AttentionOptions.dense(T), step);
