@@ -34,11 +34,23 @@ public final class PartAttention {
     public static void attend(float[] q, int qOff, int rows, int headDim, long firstRow,
                               SequenceKv kv, int layer, int kvHead, Keys keys, boolean causal, float scale,
                               float[] o, int oOff, float[] lse, int lseOff) {
+        attend(q, qOff, 1, rows, headDim, firstRow, kv, layer, kvHead, keys, causal, scale, o, oOff, lse, lseOff);
+    }
+
+    /**
+     * The same for several query heads of one GQA group at once: {@code heads} blocks of {@code rows} rows, head
+     * g's row r at {@code qOff + (g * rows + r) * headDim} and at position firstRow + r. Every K/V tile is read
+     * once for the whole group instead of once per query head.
+     */
+    public static void attend(float[] q, int qOff, int heads, int rows, int headDim, long firstRow,
+                              SequenceKv kv, int layer, int kvHead, Keys keys, boolean causal, float scale,
+                              float[] o, int oOff, float[] lse, int lseOff) {
         int nKeys = keys.size();
-        float[] max = new float[rows];
-        float[] sum = new float[rows];
+        int allRows = heads * rows;
+        float[] max = new float[allRows];
+        float[] sum = new float[allRows];
         java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
-        java.util.Arrays.fill(o, oOff, oOff + rows * headDim, 0f);
+        java.util.Arrays.fill(o, oOff, oOff + allRows * headDim, 0f);
         float[] logits = new float[KEY_TILE];
         float[][] kArr = new float[KEY_TILE][];
         float[][] vArr = new float[KEY_TILE][];
@@ -55,10 +67,10 @@ public final class PartAttention {
                 vArr[t] = kv.values(layer, k);
                 kvOff[t] = kv.offset(k, kvHead);
             }
-            for (int r = 0; r < rows; r++) {
+            for (int r = 0; r < allRows; r++) {
                 int visible = tileLen;
                 if (causal) {
-                    long limit = firstRow + r;
+                    long limit = firstRow + r % rows;
                     if (firstKey > limit) continue;
                     visible = 0;
                     while (visible < tileLen && keys.get(t0 + visible) <= limit) visible++;
@@ -87,7 +99,7 @@ public final class PartAttention {
                 sum[r] = acc;
             }
         }
-        for (int r = 0; r < rows; r++) {
+        for (int r = 0; r < allRows; r++) {
             int or = oOff + r * headDim;
             if (sum[r] > 0f) {
                 scaleInPlace(o, or, headDim, 1f / sum[r]);
@@ -102,20 +114,26 @@ public final class PartAttention {
      * Combines parts: w_a = softmax_a(LSE_a), O = Σ w_a·O_a, LSE = log Σ exp(LSE_a), all per row in fp32. Equals
      * one softmax over the union of the parts' keys. Rows whose every part is empty get O = 0 and LSE = −∞.
      *
-     * @param parts   part outputs, each rows × headDim from offset 0
-     * @param lses    part LSEs, each rows long from offset 0
+     * @param parts   part outputs, rows × headDim starting at row {@code from}
+     * @param lses    part LSEs, starting at row {@code from}
      * @param out     merged output, row r at {@code outOff + r * outStride}
      * @param lseOut  merged LSE (may be null), row r at {@code lseOutOff + r}
      */
     public static void merge(float[][] parts, float[][] lses, int count, int rows, int headDim,
                              float[] out, int outOff, int outStride, float[] lseOut, int lseOutOff) {
-        for (int r = 0; r < rows; r++) {
+        merge(parts, lses, count, 0, rows, headDim, out, outOff, outStride, lseOut, lseOutOff);
+    }
+
+    public static void merge(float[][] parts, float[][] lses, int count, int from, int rows, int headDim,
+                             float[] out, int outOff, int outStride, float[] lseOut, int lseOutOff) {
+        for (int i = 0; i < rows; i++) {
+            int r = from + i;
             float m = Float.NEGATIVE_INFINITY;
             for (int a = 0; a < count; a++) m = Math.max(m, lses[a][r]);
-            int dst = outOff + r * outStride;
+            int dst = outOff + i * outStride;
             java.util.Arrays.fill(out, dst, dst + headDim, 0f);
             if (m == Float.NEGATIVE_INFINITY) {
-                if (lseOut != null) lseOut[lseOutOff + r] = Float.NEGATIVE_INFINITY;
+                if (lseOut != null) lseOut[lseOutOff + i] = Float.NEGATIVE_INFINITY;
                 continue;
             }
             float total = 0f;
@@ -125,7 +143,7 @@ public final class PartAttention {
                 float w = (float) Math.exp(lses[a][r] - m) / total;
                 axpy(w, parts[a], r * headDim, out, dst, headDim);
             }
-            if (lseOut != null) lseOut[lseOutOff + r] = m + (float) Math.log(total);
+            if (lseOut != null) lseOut[lseOutOff + i] = m + (float) Math.log(total);
         }
     }
 

@@ -14,10 +14,10 @@ final class PieceQueries {
     private final int headDim;
     private final int start;
     private final Piece piece;
-    private final Rope.Angles[][] angles;          // [part][row]
-    private Rope.Angles[][] criticalAngles;        // [part][row], only for sparse estimation
-
     private final DcaConfig dca;
+    private final Rope.Angles[][] angles;          // [part][row]
+    private Rope.Angles[][] criticalAngles;        // [part][row - criticalFrom], only for sparse estimation
+    private int criticalFrom;
 
     PieceQueries(Rope rope, DcaConfig dca, float[] q, int qDim, int start, Piece piece) {
         this.rope = rope;
@@ -39,25 +39,34 @@ final class PieceQueries {
 
     /** Rotates rows [r0, r0 + rows) of the piece, head h, for part a into dst (rows × headDim). */
     void rotate(int a, int head, int r0, int rows, float[] dst) {
+        rotate(a, head, r0, rows, dst, 0);
+    }
+
+    void rotate(int a, int head, int r0, int rows, float[] dst, int dstOff) {
         Rope.Angles[] an = angles[a];
         for (int r = 0; r < rows; r++) {
-            rope.rotate(q, src(r0 + r, head), dst, r * headDim, an[r0 + r]);
+            rope.rotate(q, src(r0 + r, head), dst, dstOff + r * headDim, an[r0 + r]);
         }
     }
 
-    /** Like {@link #rotate} at the critical positions used for sparse index estimation. */
-    synchronized void prepareCritical(int r0) {
-        if (criticalAngles != null) return;
-        criticalAngles = new Rope.Angles[angles.length][];
+    /**
+     * Computes the critical-position angles (sparse index estimation, §2) of rows [r0, rows). Call once per piece
+     * before {@link #rotateCritical}; estimation only needs the piece's last rows.
+     */
+    void prepareCritical(int r0) {
+        Rope.Angles[][] an = new Rope.Angles[angles.length][];
         for (int a = 0; a < angles.length; a++) {
-            criticalAngles[a] = anglesFor(piece.parts().get(a), true, r0, piece.rows() - r0);
+            an[a] = anglesFor(piece.parts().get(a), true, r0, piece.rows() - r0);
         }
         criticalFrom = r0;
+        criticalAngles = an;
     }
 
-    private int criticalFrom;
-
+    /** Like {@link #rotate}, at the critical positions; rows must lie at or after the prepared first row. */
     void rotateCritical(int a, int head, int r0, int rows, float[] dst) {
+        if (criticalAngles == null || r0 < criticalFrom) {
+            throw new IllegalStateException("critical rotations not prepared for row " + r0);
+        }
         Rope.Angles[] an = criticalAngles[a];
         for (int r = 0; r < rows; r++) {
             rope.rotate(q, src(r0 + r, head), dst, r * headDim, an[r0 + r - criticalFrom]);

@@ -81,7 +81,7 @@ class CpuAttentionDcaTest {
         RandomKv kv = RandomKv.create(g, T, 9);
         float[] q = RandomKv.queries(g, T, 10);
         float[] out = new float[q.length];
-        CpuAttention attention = new CpuAttention(g);
+        CpuAttention attention = new CpuAttention(g, null, 0, null, 29);
         for (int s = 0; s < T; s += pieceSize) {
             int n = Math.min(pieceSize, T - s);
             float[] qp = Arrays.copyOfRange(q, s * g.qDim(), (s + n) * g.qDim());
@@ -98,6 +98,7 @@ class CpuAttentionDcaTest {
         RandomKv kv = RandomKv.create(g, T, 11);
         float[] q = RandomKv.queries(g, T, 12);
         CpuAttention attention = new CpuAttention(g);
+        CpuAttention segmented = new CpuAttention(g, null, 0, null, 13);
         float[] prefill = new float[q.length];
         attention.forward(0, q, T, 0, kv.kv(), AttentionOptions.dense(T), prefill);
         long[][] rel = NaiveAttention.relativePositions(DCA, T);
@@ -107,10 +108,35 @@ class CpuAttentionDcaTest {
             // Decode during generation: T is the current length.
             attention.forward(0, qp, 1, p, kv.kv().withLength(p + 1), AttentionOptions.dense(p + 1), step);
             assertRow(kv, q, p, step, 0, NaiveAttention.scale(DCA, 16, p + 1), rel);
+            // Decode splits keys into segments merged by LSE; small segments make every part split.
+            segmented.forward(0, qp, 1, p, kv.kv().withLength(p + 1), AttentionOptions.dense(p + 1), step);
+            assertRow(kv, q, p, step, 0, NaiveAttention.scale(DCA, 16, p + 1), rel);
             // With the same scale length, decode and prefill are the same computation.
             attention.forward(0, qp, 1, p, kv.kv().withLength(p + 1), AttentionOptions.dense(T), step);
             float[] prefRow = Arrays.copyOfRange(prefill, p * g.qDim(), (p + 1) * g.qDim());
             assertThat(maxAbsDiff(step, prefRow)).as("decode vs prefill at %d", p).isLessThanOrEqualTo(TOL);
+        }
+    }
+
+    @Test
+    void dcaWhereTheInterPositionIsCappedBelowTheChunkSizeEqualsNaive() {
+        // local_size > chunk_size / 2 makes 2L − 1 < c, so q_inter sits at 2L − 1 and q_succ is never capped:
+        // the other branch of both min()s of §1 (the 1M models cap at c).
+        DcaConfig dca = new DcaConfig(64, 40, 100);
+        AttentionGeometry g = geometry(6, 2, dca);
+        int t = 7 * 24 + 5;
+        RandomKv kv = RandomKv.create(g, t, 8, 19);
+        float[] q = RandomKv.queries(g, t, 20);
+        CpuAttention attention = new CpuAttention(g);
+        float[] out = new float[q.length];
+        attention.forward(0, q, t, 0, kv.kv(), AttentionOptions.dense(t), out);
+        assertMatchesNaive(kv, q, 0, out, 0, t, t);
+        for (int s = 0; s < t; s += 7) {
+            int n = Math.min(7, t - s);
+            float[] op = new float[n * g.qDim()];
+            attention.forward(0, Arrays.copyOfRange(q, s * g.qDim(), (s + n) * g.qDim()), n, s, kv.kv(),
+                    AttentionOptions.dense(t), op);
+            assertThat(maxAbsDiff(op, Arrays.copyOfRange(out, s * g.qDim(), (s + n) * g.qDim()))).isLessThanOrEqualTo(TOL);
         }
     }
 

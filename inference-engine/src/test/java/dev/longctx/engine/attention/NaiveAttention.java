@@ -79,14 +79,30 @@ final class NaiveAttention {
     /** x rotated by position pos in the rotate-half layout, computed in double. */
     static double[] rotate(float[] x, int off, int d, double theta, long pos) {
         int half = d / 2;
+        double[] cs = ANGLES.computeIfAbsent(new AngleKey(theta, d, pos), NaiveAttention::angles);
         double[] r = new double[d];
         for (int i = 0; i < half; i++) {
-            double ang = pos * Math.pow(theta, -2.0 * i / d);
-            double c = Math.cos(ang), s = Math.sin(ang);
+            double c = cs[i], s = cs[half + i];
             r[i] = x[off + i] * c - x[off + i + half] * s;
             r[i + half] = x[off + i + half] * c + x[off + i] * s;
         }
         return r;
+    }
+
+    /** Memoised cos/sin of one position: the naive loops revisit the same relative positions many times. */
+    private record AngleKey(double theta, int d, long pos) {}
+
+    private static final java.util.Map<AngleKey, double[]> ANGLES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static double[] angles(AngleKey k) {
+        int half = k.d() / 2;
+        double[] cs = new double[k.d()];
+        for (int i = 0; i < half; i++) {
+            double ang = k.pos() * Math.pow(k.theta(), -2.0 * i / k.d());
+            cs[i] = Math.cos(ang);
+            cs[half + i] = Math.sin(ang);
+        }
+        return cs;
     }
 
     /** s_f(T)²/√d from §1, independent of {@link AttentionGeometry#logitScale}. */
