@@ -28,6 +28,10 @@ public class EngineFlags {
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).")
     Integer threads;
 
+    @Option(names = "--kv-block-size", paramLabel = "N",
+            description = "Tokens per paged KV block; must divide the DCA chunk length (default: 16).")
+    Integer kvBlockSize;
+
     public EngineOptions toOptions() {
         EngineOptions o = EngineOptions.defaults();
         if (prefillChunk != null) {
@@ -37,6 +41,10 @@ public class EngineFlags {
         if (threads != null) {
             if (threads < 0) throw new CliException("--threads must be 0 (all cores) or more, got " + threads);
             o = o.withThreads(threads);
+        }
+        if (kvBlockSize != null) {
+            if (kvBlockSize < 1) throw new CliException("--kv-block-size must be at least 1, got " + kvBlockSize);
+            o = o.withKvBlockSize(kvBlockSize);
         }
         if (sparseThreshold < 0) throw new CliException("--sparse-threshold must be >= 0, got " + sparseThreshold);
         if (sparseConfig != null && !Files.isRegularFile(sparseConfig)) {

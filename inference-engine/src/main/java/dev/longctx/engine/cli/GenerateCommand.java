@@ -9,11 +9,13 @@ import dev.longctx.engine.tokenizer.ChatTemplate;
 import dev.longctx.engine.tokenizer.HfTokenizer;
 import dev.longctx.engine.tokenizer.IncrementalDetokenizer;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -78,6 +80,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--ignore-eos", description = "Keep generating past EOS.")
     boolean ignoreEos;
 
+    @Option(names = "--print-ids", description = "Also print the generated token ids (stderr).")
+    boolean printIds;
+
     @Mixin EngineFlags engine;
 
     @Override
@@ -88,16 +93,26 @@ final class GenerateCommand implements Callable<Integer> {
         PrintWriter out = parent.spec.commandLine().getOut();
         PrintWriter err = parent.spec.commandLine().getErr();
 
-        try (HfTokenizer tokenizer = HfTokenizer.load(model)) {
+        // With --ids and no tokenizer.json (e.g. a test fixture) the output is token ids rather than text.
+        boolean idsOnly = input.ids != null && !Files.isRegularFile(model.resolve(HfTokenizer.FILE_NAME));
+        try (HfTokenizer tokenizer = idsOnly ? null : HfTokenizer.load(model)) {
             int[] promptIds = promptIds(tokenizer);
             if (promptIds.length == 0) throw new CliException("the prompt is empty (0 tokens)");
             try (ModelBackend backend = parent.loader.load(model, engine.toOptions())) {
                 TokenIds.checkVocabulary(promptIds, backend.config().vocabSize());
                 SamplingParams params = samplingParams(backend.generationConfig());
                 StopChecker stopper = new StopChecker(params, StopChecker.eosIds(backend.config(), backend.generationConfig()));
-                IncrementalDetokenizer detokenizer = new IncrementalDetokenizer(tokenizer, true, promptIds);
+                IncrementalDetokenizer detokenizer = idsOnly ? null : new IncrementalDetokenizer(tokenizer, true, promptIds);
+                List<Integer> generated = new ArrayList<>();
 
                 GenerationStats stats = backend.generate(promptIds, params, token -> {
+                    generated.add(token);
+                    if (idsOnly) {
+                        StopChecker.Step step = stopper.onToken(token, "");
+                        out.print((generated.size() > 1 ? "," : "") + token);
+                        out.flush();
+                        return !step.finished();
+                    }
                     StopChecker.Step step = stopper.onToken(token, detokenizer.add(token));
                     out.print(step.text());
                     out.flush();
@@ -107,10 +122,12 @@ final class GenerateCommand implements Callable<Integer> {
                 String finish = stopper.finishReason();
                 if (finish == null) { // the generator stopped by itself: release whatever is still held back
                     finish = stats.finishReason();
-                    out.print(stopper.finish(finish == null ? StopChecker.LENGTH : finish).text() + detokenizer.flush());
+                    String rest = stopper.finish(finish == null ? StopChecker.LENGTH : finish).text();
+                    out.print(idsOnly ? "" : rest + detokenizer.flush());
                 }
                 out.println();
                 out.flush();
+                if (printIds) err.println("generated ids: " + generated.stream().map(String::valueOf).collect(Collectors.joining(",")));
                 err.println(timing(stats, finish));
                 err.flush();
             }

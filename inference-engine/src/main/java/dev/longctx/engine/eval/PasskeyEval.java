@@ -4,7 +4,6 @@ import dev.longctx.engine.EngineOptions;
 import dev.longctx.engine.generate.Generator;
 import dev.longctx.engine.model.Qwen2Model;
 import dev.longctx.engine.sampling.SamplingParams;
-import dev.longctx.engine.tokenizer.ChatMessage;
 import dev.longctx.engine.tokenizer.ChatTemplate;
 import dev.longctx.engine.tokenizer.IncrementalDetokenizer;
 import dev.longctx.engine.tokenizer.TextTokenizer;
@@ -51,7 +50,7 @@ public final class PasskeyEval {
                         int correct = 0;
                         for (int s = 0; s < plan.samples(); s++) {
                             PasskeyTask.Sample sample = task.sample(length, depth, rng);
-                            String answer = ask(generator, sample.userMessage());
+                            String answer = ask(generator, task.chatPromptIds(template, sample));
                             if (answer.contains(sample.passkey())) correct++;
                             done++;
                             progress.accept(String.format("[%d/%d] %s len=%d depth=%.2f sample=%d correct=%s answer=%s",
@@ -66,10 +65,8 @@ public final class PasskeyEval {
         return new EvalResult(plan.modelDir().getFileName().toString(), plan.trainingLength(), cells);
     }
 
-    /** Greedy answer to one user message, at most 16 tokens. */
-    String ask(Generator generator, String userMessage) {
-        String prompt = template.render(List.of(new ChatMessage("system", PasskeyTask.SYSTEM), new ChatMessage("user", userMessage)), true);
-        int[] ids = tokenizer.encode(prompt);
+    /** Greedy answer to one chat prompt, at most 16 tokens. */
+    String ask(Generator generator, int[] ids) {
         IncrementalDetokenizer detok = new IncrementalDetokenizer(tokenizer, true);
         StringBuilder out = new StringBuilder();
         generator.generate(ids, SamplingParams.greedy(16), token -> {

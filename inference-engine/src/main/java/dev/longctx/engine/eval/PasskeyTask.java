@@ -1,5 +1,7 @@
 package dev.longctx.engine.eval;
 
+import dev.longctx.engine.tokenizer.ChatMessage;
+import dev.longctx.engine.tokenizer.ChatTemplate;
 import dev.longctx.engine.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,7 +15,7 @@ import java.util.random.RandomGenerator;
 public final class PasskeyTask {
     static final List<String> FILLER = List.of(
             "The grass is green.", "The sky is blue.", "The sun is yellow.", "Here we go.", "There and back again.");
-    static final String SYSTEM = "You are a helpful assistant.";
+    public static final String SYSTEM = "You are a helpful assistant.";
     static final String QUESTION = "What is the pass key?";
 
     /** One prompt: the user message, the digits the answer must contain, and where the needle sits. */
@@ -33,6 +35,12 @@ public final class PasskeyTask {
 
     static String answer(String passkey) {
         return "The pass key is " + passkey + ".";
+    }
+
+    /** The token ids of a sample as a chat prompt (system + user turn, generation prompt added). */
+    public int[] chatPromptIds(ChatTemplate template, Sample sample) {
+        return tokenizer.encode(template.render(List.of(new ChatMessage("system", SYSTEM),
+                new ChatMessage("user", sample.userMessage())), true));
     }
 
     /**

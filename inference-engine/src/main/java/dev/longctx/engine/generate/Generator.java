@@ -47,6 +47,11 @@ public final class Generator {
         return logits;
     }
 
+    /** Prefills ids with no lm_head at all: for measuring attention (recall, density) where logits are not needed. */
+    public void prefillOnly(int[] ids, RecallRecorder recorder) {
+        prefill(ids, newSequenceKv(ids.length), SequenceChunk.Logits.NONE, recorder, null, (start, rows) -> { });
+    }
+
     /**
      * Generates after {@code promptIds}. {@code onToken} sees every new token and returns false to stop (stop
      * strings are matched by the caller, which owns detokenization).
@@ -99,7 +104,7 @@ public final class Generator {
         for (int start = 0; start < ids.length; start += piece) {
             int end = Math.min(ids.length, start + piece);
             boolean lastPiece = end == ids.length;
-            SequenceChunk.Logits want = mode == SequenceChunk.Logits.ALL ? mode
+            SequenceChunk.Logits want = mode != SequenceChunk.Logits.LAST ? mode
                     : lastPiece ? SequenceChunk.Logits.LAST : SequenceChunk.Logits.NONE;
             SequenceChunk chunk = new SequenceChunk(Arrays.copyOfRange(ids, start, end), start, kv.withLength(end),
                     want, new AttentionOptions(ids.length, useSparse, recorder));

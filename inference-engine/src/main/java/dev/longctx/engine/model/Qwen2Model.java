@@ -5,6 +5,7 @@ import dev.longctx.engine.attention.Attention;
 import dev.longctx.engine.attention.AttentionGeometry;
 import dev.longctx.engine.attention.CpuAttention;
 import dev.longctx.engine.attention.Rope;
+import dev.longctx.engine.attention.SparseAttentionConfig;
 import dev.longctx.engine.backend.Backend;
 import dev.longctx.engine.backend.cpu.CpuBackend;
 import dev.longctx.engine.kv.KvCache;
@@ -13,6 +14,7 @@ import dev.longctx.engine.weights.Checkpoint;
 import dev.longctx.engine.weights.CheckpointValidator;
 import dev.longctx.engine.weights.Tensor;
 import dev.longctx.engine.weights.WeightReader;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -71,21 +73,38 @@ public final class Qwen2Model implements AutoCloseable {
 
     /** Loads and validates a Hugging Face model directory; {@code options.dca()} false drops DCA (--no-dca). */
     public static Qwen2Model load(Path modelDir, EngineOptions options) {
+        return load(modelDir, options, null);
+    }
+
+    /**
+     * Like {@link #load(Path, EngineOptions)}, with sparse budgets given directly (calibration tries many) instead
+     * of read from {@code options.sparseConfig()} or the model directory.
+     */
+    public static Qwen2Model load(Path modelDir, EngineOptions options, SparseAttentionConfig sparseOverride) {
         ModelConfig config = ModelConfigLoader.load(modelDir);
         if (!options.dca()) config = config.withoutDca();
         GenerationConfig generation = GenerationConfigLoader.load(modelDir);
+        SparseAttentionConfig sparse = sparseOverride != null ? sparseOverride : sparseConfig(modelDir, options, config);
         Checkpoint checkpoint = Checkpoint.open(modelDir);
         try {
             CheckpointValidator.validate(config, checkpoint);
             AttentionGeometry geometry = AttentionGeometry.of(config);
             CpuAttention.checkBlockSize(geometry, options.kvBlockSize());
             CpuBackend backend = new CpuBackend(options.threads());
-            Attention attention = new CpuAttention(geometry, null, options.sparseThreshold(), backend.pool());
+            Attention attention = new CpuAttention(geometry, sparse, options.sparseThreshold(), backend.pool());
             return new Qwen2Model(modelDir, options, config, generation, checkpoint, backend, attention);
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;
         }
+    }
+
+    /** The sparse budgets named by the options, else the ones beside the weights, else none. */
+    private static SparseAttentionConfig sparseConfig(Path modelDir, EngineOptions options, ModelConfig config) {
+        Path file = options.sparseConfig() != null ? options.sparseConfig()
+                : modelDir.resolve(SparseAttentionConfig.FILE_NAME);
+        if (options.sparseConfig() == null && !Files.isRegularFile(file)) return null;
+        return SparseAttentionConfig.load(file, config.numLayers(), config.numHeads());
     }
 
     private Tensor tensor(int layer, String suffix) {
