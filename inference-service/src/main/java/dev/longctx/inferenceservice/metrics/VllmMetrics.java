@@ -12,7 +12,8 @@ import org.springframework.stereotype.Component;
 
 /**
  * The engine's counters under vLLM's metric names, so dashboards and autoscalers written for vLLM work
- * unchanged. Counters are registered without "_total": the Prometheus registry appends it.
+ * unchanged. Counters are registered without "_total": the Prometheus registry appends it. Micrometer keeps
+ * the ':' in these names as Prometheus allows it; PrometheusMetricsTest pins that down.
  */
 @Component
 class VllmMetrics implements MeterBinder {

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.boot.webtestclient.autoconfigure.WebTestClientBuilderCustomizer;
 import org.springframework.context.annotation.Bean;
 
 /**
@@ -31,6 +32,12 @@ public class TestEngineConfiguration {
         void await() throws InterruptedException {
             latch.await();
         }
+    }
+
+    /** Two cores shared by many builds: WebTestClient's 5 s default times out on a cold first request. */
+    @Bean
+    WebTestClientBuilderCustomizer patientWebTestClient() {
+        return builder -> builder.responseTimeout(Duration.ofSeconds(30));
     }
 
     @Bean
