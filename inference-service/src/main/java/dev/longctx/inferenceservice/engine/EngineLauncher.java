@@ -5,9 +5,19 @@ import dev.longctx.engine.serving.InferenceEngine;
 import java.nio.file.Path;
 
 /**
- * The seam through which this service gets its engine: loads a model directory into a running engine. Declare
- * exactly one bean of this type; the production one is {@code Engines::open}. Called once, on a background
- * thread, so it may take minutes.
+ * The seam through which this service gets its engine: loads a model directory into a running engine. Called
+ * once, on a background thread, so it may take minutes (a launcher rather than an engine bean, so that loading
+ * does not hold up startup and readiness can report it). Declare exactly one bean of this type; the production
+ * one is
+ *
+ * <pre>{@code
+ * @Bean
+ * EngineLauncher engineLauncher() {
+ *     return Engines::open;
+ * }
+ * }</pre>
+ *
+ * Without one the service starts, reports the missing bean in its log and health, and never turns ready.
  */
 @FunctionalInterface
 public interface EngineLauncher {

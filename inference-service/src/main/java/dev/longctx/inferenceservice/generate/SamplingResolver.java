@@ -4,6 +4,7 @@ import dev.longctx.common.wire.SamplingOptions;
 import dev.longctx.engine.sampling.SamplingParams;
 import dev.longctx.engine.serving.EngineException;
 import dev.longctx.inferenceservice.engine.ModelProperties;
+import java.util.Set;
 import org.springframework.stereotype.Component;
 
 /** Fills a request's unset sampling fields: the request, then generation_config.json, then vLLM's defaults. */
@@ -46,7 +47,7 @@ class SamplingResolver {
                     r.seed(),
                     maxTokens,
                     r.stop(),
-                    r.stopTokenIds() == null ? null : java.util.Set.copyOf(r.stopTokenIds()),
+                    r.stopTokenIds() == null ? null : Set.copyOf(r.stopTokenIds()),
                     first(r.ignoreEos(), null, false));
         } catch (IllegalArgumentException e) {
             throw invalid(e.getMessage());

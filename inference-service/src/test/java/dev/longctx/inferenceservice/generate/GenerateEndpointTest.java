@@ -14,6 +14,8 @@ import dev.longctx.inferenceservice.testengine.EchoTestEngine;
 import dev.longctx.inferenceservice.testengine.TestEngineConfiguration;
 import java.time.Duration;
 import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -36,6 +38,9 @@ class GenerateEndpointTest {
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
         InferenceServiceTestSupport.testModel(registry);
+        // 100 blocks x 16 tokens: a 1600-token KV cache, smaller than the test engine's context.
+        registry.add("longctx.engine.kv-cache-blocks", () -> "100");
+        registry.add("longctx.engine.block-size", () -> "16");
     }
 
     @Autowired
@@ -154,6 +159,20 @@ class GenerateEndpointTest {
                 .expectBody()
                 .jsonPath("$.error.type").isEqualTo("BadRequestError")
                 .jsonPath("$.error.message").value(m -> assertThat((String) m).contains("maximum context length"));
+    }
+
+    @Test
+    void promptLargerThanTheWholeKvCacheIsBadRequest() {
+        String prompt = IntStream.range(0, 1601).mapToObj(i -> "1")
+                .collect(Collectors.joining(","));
+        client.post().uri("/internal/generate")
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue("{\"prompt_token_ids\": [" + prompt + "], \"sampling\": {\"max_tokens\": 1}}")
+                .exchange()
+                .expectStatus().isBadRequest()
+                .expectBody().jsonPath("$.error.message").value(m ->
+                        assertThat((String) m).contains("does not fit in the KV cache of 1600 tokens"));
+        assertThat(engine.activeRequestIds()).isEmpty();
     }
 
     @Test

@@ -24,6 +24,7 @@ public final class WhitespaceTokenizerBackend implements TokenizerBackend {
 
     private final Map<String, Integer> ids = new ConcurrentHashMap<>();
     private final Map<Integer, String> words = new ConcurrentHashMap<>();
+    private volatile String lastEncodingThread;
 
     public WhitespaceTokenizerBackend() {
         SPECIAL_TOKENS.forEach(this::idOf);
@@ -31,6 +32,7 @@ public final class WhitespaceTokenizerBackend implements TokenizerBackend {
 
     @Override
     public int[] encode(String text) {
+        lastEncodingThread = Thread.currentThread().getName();
         return text.isBlank() ? new int[0] : Arrays.stream(text.trim().split("\\s+")).mapToInt(this::idOf).toArray();
     }
 
@@ -67,6 +69,11 @@ public final class WhitespaceTokenizerBackend implements TokenizerBackend {
 
     @Override
     public void close() {}
+
+    /** Lets a test check that encoding ran off the event loop. */
+    public String lastEncodingThread() {
+        return lastEncodingThread;
+    }
 
     private synchronized int idOf(String word) {
         return ids.computeIfAbsent(word, w -> {

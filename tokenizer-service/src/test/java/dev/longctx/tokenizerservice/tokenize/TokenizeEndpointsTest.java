@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.longctx.common.wire.DetokenizeResponse;
 import dev.longctx.common.wire.TokenizeResponse;
+import dev.longctx.tokenizerservice.backend.TokenizerBackend;
 import dev.longctx.tokenizerservice.testbackend.TestTokenizerConfiguration;
+import dev.longctx.tokenizerservice.testbackend.WhitespaceTokenizerBackend;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -30,6 +32,9 @@ class TokenizeEndpointsTest {
     @Autowired
     WebTestClient client;
 
+    @Autowired
+    TokenizerBackend backend;
+
     @Test
     void tokenizeAnswersVllmShapeWithMaxModelLenFromConfigJson() {
         TokenizeResponse response = post("/tokenize", """
@@ -41,6 +46,8 @@ class TokenizeEndpointsTest {
         assertThat(response.maxModelLen()).isEqualTo(32768);
         assertThat(response.tokens()).hasSize(4);
         assertThat(response.tokens().get(0)).isEqualTo(response.tokens().get(3));
+        assertThat(((WhitespaceTokenizerBackend) backend).lastEncodingThread()).as("off the event loop")
+                .startsWith("tokenize-");
     }
 
     @Test
