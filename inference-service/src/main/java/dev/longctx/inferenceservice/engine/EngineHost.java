@@ -61,7 +61,7 @@ public class EngineHost implements DisposableBean {
             if (dir == null) {
                 throw new IllegalStateException("longctx.model.path is not set (the model directory to serve)");
             }
-            EngineLauncher opener = launcher.getIfUnique(() -> {
+            EngineLauncher opener = launcher.getIfAvailable(() -> {
                 throw new IllegalStateException("no EngineLauncher bean: declare one returning Engines::open");
             });
             log.info("loading model {} with {}", dir, options);

@@ -17,7 +17,8 @@ import java.nio.file.Path;
  * }
  * }</pre>
  *
- * Without one the service starts, reports the missing bean in its log and health, and never turns ready.
+ * Without one the service starts, reports the missing bean in its log and health, never turns ready and
+ * marks itself not live. Tests declare a {@code @Primary} launcher, which wins over this one.
  */
 @FunctionalInterface
 public interface EngineLauncher {

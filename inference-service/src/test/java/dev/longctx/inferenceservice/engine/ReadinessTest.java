@@ -65,11 +65,11 @@ class ReadinessTest {
 
         gate.open();
 
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
                 client.get().uri("/actuator/health/readiness").exchange()
                         .expectStatus().isOk()
                         .expectBody().jsonPath("$.status").isEqualTo("UP"));
-        await().atMost(Duration.ofSeconds(5)).until(() ->
+        await().atMost(Duration.ofSeconds(30)).until(() ->
                 availability.getReadinessState() == ReadinessState.ACCEPTING_TRAFFIC);
         client.get().uri("/internal/info").exchange()
                 .expectBody().jsonPath("$.ready").isEqualTo(true);

@@ -10,6 +10,7 @@ import dev.longctx.engine.serving.EngineRequest;
 import dev.longctx.engine.serving.GenerationOutput;
 import dev.longctx.engine.serving.OutputListener;
 import dev.longctx.inferenceservice.InferenceServiceTestSupport;
+import dev.longctx.inferenceservice.engine.EngineLauncher;
 import dev.longctx.inferenceservice.testengine.EchoTestEngine;
 import dev.longctx.inferenceservice.testengine.TestEngineConfiguration;
 import java.time.Duration;
@@ -23,6 +24,8 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.http.MediaType;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -32,8 +35,19 @@ import org.springframework.web.reactive.function.client.WebClient;
 
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @AutoConfigureWebTestClient
-@Import(TestEngineConfiguration.class)
+@Import({TestEngineConfiguration.class, GenerateEndpointTest.ProductionLauncherStandIn.class})
 class GenerateEndpointTest {
+
+    /** Where the merged Engines::open launcher will be: the tests' @Primary launcher must still win over it. */
+    @TestConfiguration(proxyBeanMethods = false)
+    static class ProductionLauncherStandIn {
+        @Bean
+        EngineLauncher productionEngineLauncher() {
+            return (dir, options) -> {
+                throw new AssertionError("the test launcher is @Primary and must be used");
+            };
+        }
+    }
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
@@ -54,7 +68,7 @@ class GenerateEndpointTest {
 
     @BeforeEach
     void modelLoaded() {
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
                 client.get().uri("/actuator/health/readiness").exchange().expectStatus().isOk());
     }
 
@@ -73,7 +87,7 @@ class GenerateEndpointTest {
                 .exchange()
                 .expectStatus().isOk()
                 .expectHeader().contentTypeCompatibleWith(MediaType.APPLICATION_NDJSON)
-                .returnResult(GenerateEvent.class).getResponseBody().collectList().block(Duration.ofSeconds(10));
+                .returnResult(GenerateEvent.class).getResponseBody().collectList().block(Duration.ofSeconds(60));
 
         assertThat(events).extracting(GenerateEvent::requestId).containsOnly("r-stream");
         assertThat(events).flatExtracting(GenerateEvent::tokenIds).containsExactly(5, 6, 7, 5);
@@ -93,7 +107,7 @@ class GenerateEndpointTest {
                         {"prompt_token_ids": [5, 6, 7], "sampling": {"max_tokens": 100, "stop_token_ids": [7]}}""")
                 .exchange()
                 .expectStatus().isOk()
-                .returnResult(GenerateEvent.class).getResponseBody().collectList().block(Duration.ofSeconds(10));
+                .returnResult(GenerateEvent.class).getResponseBody().collectList().block(Duration.ofSeconds(60));
 
         assertThat(events).extracting(GenerateEvent::text).containsExactly("t5 ", "t6 ", "t7 ");
         assertThat(events.getLast().finishReason()).isEqualTo("stop");
@@ -109,10 +123,10 @@ class GenerateEndpointTest {
                 .retrieve()
                 .bodyToFlux(GenerateEvent.class)
                 .take(2) // then cancels, which closes the connection
-                .collectList().block(Duration.ofSeconds(10));
+                .collectList().block(Duration.ofSeconds(60));
 
         assertThat(firstTwo).hasSize(2);
-        await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             assertThat(engine.cancelledRequestIds()).contains("r-gone");
             assertThat(engine.activeRequestIds()).doesNotContain("r-gone");
         });
@@ -122,7 +136,7 @@ class GenerateEndpointTest {
     void fullQueueIsServiceUnavailable() {
         // 2 running + 2 waiting fill the test engine; the fifth is refused.
         submitFillers(0, 2);
-        await().atMost(Duration.ofSeconds(5)).until(() -> engine.stats().running() == 2);
+        await().atMost(Duration.ofSeconds(30)).until(() -> engine.stats().running() == 2);
         submitFillers(2, 4);
 
         client.post().uri("/internal/generate")

@@ -31,7 +31,7 @@ class PrometheusMetricsTest {
 
     @Test
     void metricsUseVllmNamesVerbatim() {
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
                 client.get().uri("/actuator/health/readiness").exchange().expectStatus().isOk());
         client.post().uri("/internal/generate").contentType(MediaType.APPLICATION_JSON)
                 .bodyValue("""

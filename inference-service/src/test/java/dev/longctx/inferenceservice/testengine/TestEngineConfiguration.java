@@ -7,6 +7,7 @@ import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.webtestclient.autoconfigure.WebTestClientBuilderCustomizer;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Primary;
 
 /**
  * TEST ONLY — plugs {@link EchoTestEngine} into the service's engine seam. Loading blocks on {@link LoadGate}, so
@@ -45,8 +46,12 @@ public class TestEngineConfiguration {
         return new EchoTestEngine(2, 2, Duration.ofMillis(5), MAX_MODEL_LEN);
     }
 
-    /** A test that wants to hold loading declares a closed {@link LoadGate} bean; otherwise loading is immediate. */
+    /**
+     * A test that wants to hold loading declares a closed {@link LoadGate} bean; otherwise loading is immediate.
+     * Primary, so it wins over the production launcher once that is merged into main.
+     */
     @Bean
+    @Primary
     EngineLauncher echoEngineLauncher(EchoTestEngine engine, ObjectProvider<LoadGate> gate) {
         return (modelDir, options) -> {
             gate.getIfAvailable(() -> new LoadGate(true)).await();

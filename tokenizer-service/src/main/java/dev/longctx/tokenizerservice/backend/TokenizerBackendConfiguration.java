@@ -22,7 +22,7 @@ class TokenizerBackendConfiguration {
 
     @Bean(destroyMethod = "close")
     TokenizerBackend tokenizerBackend(ObjectProvider<TokenizerBackendFactory> factory, ModelMetadata model) {
-        TokenizerBackendFactory opener = factory.getIfUnique(() -> {
+        TokenizerBackendFactory opener = factory.getIfAvailable(() -> {
             throw new IllegalStateException("no TokenizerBackendFactory bean: declare one that opens"
                     + " HfTokenizer + ChatTemplate for a model directory");
         });

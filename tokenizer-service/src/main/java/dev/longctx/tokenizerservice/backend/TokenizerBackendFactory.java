@@ -17,6 +17,7 @@ import java.nio.file.Path;
  * where {@code HfTokenizerBackend} delegates encode/decode/tokenId to {@code HfTokenizer} (decode with
  * skipSpecialTokens=false), maps each wire {@code ChatMessage} to {@code dev.longctx.engine.tokenizer.ChatMessage}
  * for {@code ChatTemplate.render}, and rethrows {@code ChatTemplateException} as {@link ChatRenderingException}.
+ * Tests declare a {@code @Primary} factory, which wins over this one.
  */
 @FunctionalInterface
 public interface TokenizerBackendFactory {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.longctx.common.wire.DetokenizeResponse;
 import dev.longctx.common.wire.TokenizeResponse;
 import dev.longctx.tokenizerservice.backend.TokenizerBackend;
+import dev.longctx.tokenizerservice.backend.TokenizerBackendFactory;
 import dev.longctx.tokenizerservice.testbackend.TestTokenizerConfiguration;
 import dev.longctx.tokenizerservice.testbackend.WhitespaceTokenizerBackend;
 import java.nio.file.Path;
@@ -13,6 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
+import org.springframework.boot.test.context.TestConfiguration;
+import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Import;
 import org.springframework.http.MediaType;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -21,8 +24,19 @@ import org.springframework.test.web.reactive.server.WebTestClient;
 
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @AutoConfigureWebTestClient
-@Import(TestTokenizerConfiguration.class)
+@Import({TestTokenizerConfiguration.class, TokenizeEndpointsTest.ProductionFactoryStandIn.class})
 class TokenizeEndpointsTest {
+
+    /** Where the merged HfTokenizer factory will be: the tests' @Primary factory must still win over it. */
+    @TestConfiguration(proxyBeanMethods = false)
+    static class ProductionFactoryStandIn {
+        @Bean
+        TokenizerBackendFactory productionTokenizerBackendFactory() {
+            return dir -> {
+                throw new AssertionError("the test factory is @Primary and must be used");
+            };
+        }
+    }
 
     @DynamicPropertySource
     static void model(DynamicPropertyRegistry registry) {
