@@ -6,6 +6,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.codec.DecodingException;
 import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
@@ -58,8 +59,7 @@ class ApiExceptionHandler {
         return e.getReason() != null ? e.getReason() : "invalid request body";
     }
 
-    private static ResponseEntity<OpenAiErrorResponse> respond(org.springframework.http.HttpStatusCode status,
-                                                               String message) {
+    private static ResponseEntity<OpenAiErrorResponse> respond(HttpStatusCode status, String message) {
         return ResponseEntity.status(status).body(OpenAiErrorResponse.of(status, message));
     }
 }
