@@ -18,6 +18,7 @@ GATEWAY_PORT="${LONGCTX_GATEWAY_PORT:-8000}"
 TOKENIZER_PORT="${LONGCTX_TOKENIZER_PORT:-8001}"
 INFERENCE_PORT="${LONGCTX_INFERENCE_PORT:-8002}"
 READINESS_PATH="/actuator/health/readiness"
+LIVENESS_PATH="/actuator/health/liveness"
 LOG_DIR="$ROOT/run/logs"
 
 usage() { sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
@@ -101,6 +102,9 @@ wait_ready() { # wait_ready NAME PORT
   local name="$1" url="http://127.0.0.1:$2$READINESS_PATH" deadline=$((SECONDS + READY_TIMEOUT))
   until curl -fs -o /dev/null --max-time 2 "$url"; do
     kill -0 "${PIDS[$name]}" 2>/dev/null || fail_with_log "$name" "$name exited before becoming ready"
+    # A service that failed for good (e.g. the model did not load) says so on liveness; no point waiting.
+    [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$2$LIVENESS_PATH")" == 503 ]] \
+      && fail_with_log "$name" "$name reports itself broken (liveness DOWN)"
     [[ $SECONDS -lt $deadline ]] || fail_with_log "$name" "$name not ready after ${READY_TIMEOUT}s ($url)"
     sleep 1
   done
