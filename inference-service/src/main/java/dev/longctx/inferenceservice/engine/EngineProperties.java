@@ -1,0 +1,57 @@
+package dev.longctx.inferenceservice.engine;
+
+import dev.longctx.engine.EngineOptions;
+import java.nio.file.Path;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * {@code longctx.engine.*}: the engine settings a deployment may change, with vLLM's names where vLLM has one.
+ * Unset values keep {@link EngineOptions#defaults()}.
+ *
+ * @param maxNumBatchedTokens most prompt tokens one step prefills (the engine's prefill chunk)
+ * @param kvCacheBlocks       KV cache size in blocks (ignored when kvCacheBytes is set)
+ * @param kvCacheBytes        KV cache size in bytes
+ * @param blockSize           tokens per KV block
+ * @param maxWaiting          requests that may wait for a batch slot before new ones get 503 (0 = the engine's
+ *                            own bound only)
+ * @param threads             CPU worker threads (0 = all cores)
+ * @param dca                 use Dual Chunk Attention when the model has it
+ * @param sparse              allow sparse prefill
+ * @param sparseThreshold     prompts longer than this use sparse prefill
+ * @param sparseConfig        sparse_attention_config.json (unset = beside the weights)
+ */
+@ConfigurationProperties("longctx.engine")
+public record EngineProperties(
+        Integer maxNumBatchedTokens,
+        Integer kvCacheBlocks,
+        Long kvCacheBytes,
+        Integer blockSize,
+        Integer maxWaiting,
+        Integer threads,
+        Boolean dca,
+        Boolean sparse,
+        Integer sparseThreshold,
+        Path sparseConfig) {
+
+    public EngineOptions toEngineOptions() {
+        EngineOptions d = EngineOptions.defaults();
+        return new EngineOptions(
+                or(maxNumBatchedTokens, d.maxPrefillChunk()),
+                or(blockSize, d.kvBlockSize()),
+                or(kvCacheBytes, d.kvCacheBytes()),
+                or(kvCacheBlocks, d.kvCacheBlocks()),
+                or(threads, d.threads()),
+                or(dca, d.dca()),
+                or(sparse, d.sparse()),
+                or(sparseThreshold, d.sparseThreshold()),
+                sparseConfig != null ? sparseConfig : d.sparseConfig());
+    }
+
+    public int maxWaitingOrUnbounded() {
+        return maxWaiting == null || maxWaiting <= 0 ? Integer.MAX_VALUE : maxWaiting;
+    }
+
+    private static <T> T or(T value, T fallback) {
+        return value != null ? value : fallback;
+    }
+}

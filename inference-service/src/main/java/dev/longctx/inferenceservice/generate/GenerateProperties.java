@@ -1,0 +1,14 @@
+package dev.longctx.inferenceservice.generate;
+
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+
+/**
+ * @param statusWait how long /internal/generate holds its response headers for the request's first output. An
+ *                   engine failure within this window becomes an HTTP status (503, 400...); after it the 200 is
+ *                   sent so a long prefill does not look like a hung connection, and a failure arrives as the
+ *                   stream's last event instead.
+ */
+@ConfigurationProperties("longctx.generate")
+public record GenerateProperties(@DefaultValue("2s") Duration statusWait) {}

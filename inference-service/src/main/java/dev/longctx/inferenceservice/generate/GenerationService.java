@@ -1,0 +1,98 @@
+package dev.longctx.inferenceservice.generate;
+
+import dev.longctx.common.wire.GenerateEvent;
+import dev.longctx.common.wire.GenerateRequest;
+import dev.longctx.engine.EngineOptions;
+import dev.longctx.engine.sampling.SamplingParams;
+import dev.longctx.engine.serving.EngineException;
+import dev.longctx.engine.serving.EngineRequest;
+import dev.longctx.engine.serving.InferenceEngine;
+import dev.longctx.inferenceservice.engine.EngineHost;
+import dev.longctx.inferenceservice.engine.EngineProperties;
+import java.util.List;
+import java.util.UUID;
+import org.springframework.stereotype.Service;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+
+/** Turns a GenerateRequest into an engine request and its outputs into a stream of GenerateEvents. */
+@Service
+public class GenerationService {
+
+    private final EngineHost host;
+    private final SamplingResolver sampling;
+    private final GenerateProperties properties;
+    private final int maxWaiting;
+    private final EngineOptions engineOptions;
+
+    GenerationService(EngineHost host, SamplingResolver sampling, GenerateProperties properties,
+                      EngineProperties engineProperties) {
+        this.host = host;
+        this.sampling = sampling;
+        this.properties = properties;
+        this.maxWaiting = engineProperties.maxWaitingOrUnbounded();
+        this.engineOptions = engineProperties.toEngineOptions();
+    }
+
+    /**
+     * Submits the request and emits its event stream once the first output arrived or
+     * {@link GenerateProperties#statusWait()} passed. Fails instead (for an HTTP status) when the request is
+     * refused or the engine fails it before that. Cancelling at any point cancels the engine request, which frees
+     * its KV blocks.
+     */
+    public Mono<Flux<GenerateEvent>> generate(GenerateRequest request) {
+        return Mono.defer(() -> {
+            InferenceEngine engine = host.engine();
+            String requestId = request.requestId() != null && !request.requestId().isBlank()
+                    ? request.requestId() : "gen-" + UUID.randomUUID();
+            int[] prompt = promptTokens(request.promptTokenIds());
+            requireKvCapacity(prompt.length);
+            if (engine.stats().waiting() >= maxWaiting) {
+                throw new EngineException(EngineException.Kind.QUEUE_FULL,
+                        maxWaiting + " requests already waiting (longctx.engine.max-waiting)");
+            }
+            SamplingParams params = sampling.resolve(request.sampling(), prompt.length, engine.maxModelLen());
+
+            StreamingOutputListener listener = new StreamingOutputListener(requestId);
+            InferenceEngine.RequestHandle handle =
+                    engine.submit(new EngineRequest(requestId, prompt, params, request.sparse()), listener);
+            Flux<GenerateEvent> events = listener.events().doOnCancel(handle::cancel);
+            return listener.firstSignal()
+                    .timeout(properties.statusWait(), Mono.empty())
+                    .thenReturn(events)
+                    .doOnCancel(handle::cancel);
+        });
+    }
+
+    private static int[] promptTokens(List<Integer> ids) {
+        if (ids == null || ids.isEmpty()) {
+            throw new EngineException(EngineException.Kind.INVALID_REQUEST, "prompt_token_ids must not be empty");
+        }
+        int[] prompt = new int[ids.size()];
+        for (int i = 0; i < prompt.length; i++) {
+            Integer id = ids.get(i);
+            if (id == null || id < 0) {
+                throw new EngineException(EngineException.Kind.INVALID_REQUEST,
+                        "prompt_token_ids[" + i + "] is not a token id: " + id);
+            }
+            prompt[i] = id;
+        }
+        return prompt;
+    }
+
+    /**
+     * A prompt larger than the whole KV cache can never run; refusing it here gives the client a 400 with the
+     * reason instead of a retryable out-of-memory error it would retry forever.
+     */
+    private void requireKvCapacity(int promptTokens) {
+        if (engineOptions.kvCacheBytes() > 0) {
+            return; // capacity in tokens depends on the model's shape; the engine decides
+        }
+        long capacity = (long) engineOptions.kvCacheBlocks() * engineOptions.kvBlockSize();
+        if (promptTokens > capacity) {
+            throw new EngineException(EngineException.Kind.INVALID_REQUEST, "prompt of " + promptTokens
+                    + " tokens does not fit in the KV cache of " + capacity + " tokens (longctx.engine.kv-cache-blocks"
+                    + " x block-size)");
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package dev.longctx.inferenceservice.generate;
+
+import dev.longctx.common.wire.SamplingOptions;
+import dev.longctx.engine.sampling.SamplingParams;
+import dev.longctx.engine.serving.EngineException;
+import dev.longctx.inferenceservice.engine.ModelProperties;
+import java.util.Set;
+import org.springframework.stereotype.Component;
+
+/** Fills a request's unset sampling fields: the request, then generation_config.json, then vLLM's defaults. */
+@Component
+class SamplingResolver {
+
+    private final ModelSamplingDefaults model;
+
+    SamplingResolver(ModelProperties properties) {
+        this.model = ModelSamplingDefaults.read(properties.path());
+    }
+
+    /**
+     * @throws EngineException INVALID_REQUEST when the values are out of range or the prompt plus max_tokens
+     *                         exceeds the context (vLLM's wording, so clients see familiar messages)
+     */
+    SamplingParams resolve(SamplingOptions request, int promptTokens, int maxModelLen) {
+        SamplingOptions r = request != null ? request
+                : new SamplingOptions(null, null, null, null, null, null, null, null, null, null, null, null);
+        if (promptTokens >= maxModelLen) {
+            throw invalid("This model's maximum context length is " + maxModelLen + " tokens. However, your"
+                    + " prompt has " + promptTokens + " tokens, leaving no room for the completion.");
+        }
+        int maxTokens = r.maxTokens() != null ? r.maxTokens() : maxModelLen - promptTokens;
+        if (promptTokens + (long) maxTokens > maxModelLen) {
+            throw invalid("This model's maximum context length is " + maxModelLen + " tokens. However, you"
+                    + " requested " + (promptTokens + (long) maxTokens) + " tokens (" + promptTokens
+                    + " in the prompt, " + maxTokens + " in the completion). Please reduce the length of the"
+                    + " prompt or completion.");
+        }
+        try {
+            return new SamplingParams(
+                    first(r.temperature(), model.temperature(), 1.0),
+                    first(r.topK(), model.topK(), 0),
+                    first(r.topP(), model.topP(), 1.0),
+                    first(r.minP(), model.minP(), 0.0),
+                    first(r.repetitionPenalty(), model.repetitionPenalty(), 1.0),
+                    first(r.presencePenalty(), null, 0.0),
+                    first(r.frequencyPenalty(), null, 0.0),
+                    r.seed(),
+                    maxTokens,
+                    r.stop(),
+                    r.stopTokenIds() == null ? null : Set.copyOf(r.stopTokenIds()),
+                    first(r.ignoreEos(), null, false));
+        } catch (IllegalArgumentException e) {
+            throw invalid(e.getMessage());
+        }
+    }
+
+    private static EngineException invalid(String message) {
+        return new EngineException(EngineException.Kind.INVALID_REQUEST, message);
+    }
+
+    private static <T> T first(T request, T model, T fallback) {
+        return request != null ? request : model != null ? model : fallback;
+    }
+}

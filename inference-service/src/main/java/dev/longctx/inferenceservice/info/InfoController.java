@@ -1,0 +1,23 @@
+package dev.longctx.inferenceservice.info;
+
+import dev.longctx.common.wire.BackendInfo;
+import dev.longctx.inferenceservice.engine.EngineHost;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.RestController;
+
+@RestController
+class InfoController {
+
+    private final EngineHost host;
+
+    InfoController(EngineHost host) {
+        this.host = host;
+    }
+
+    /** max_model_len is the engine's and so only known once loaded; 0 until then, with ready=false. */
+    @GetMapping("/internal/info")
+    BackendInfo info() {
+        boolean ready = host.state() == EngineHost.State.READY;
+        return new BackendInfo(host.servedModelName(), ready ? host.engine().maxModelLen() : 0, ready);
+    }
+}

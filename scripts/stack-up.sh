@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Starts the serving stack as local processes on one model directory:
+#   tokenizer-service :8001   inference-service :8002   gateway-service :8000 (OpenAI API, like vLLM)
+# Called by `./longctx up`, which builds the jars and sets JAVA_HOME first; this script builds nothing.
+# Logs go to run/logs/<service>.log. Ctrl-C (or TERM) stops every service it started.
+#
+#   scripts/stack-up.sh [--model DIR] [--timeout SECONDS]
+#
+# Environment: LONGCTX_MODEL (model directory), LONGCTX_READY_TIMEOUT (seconds to wait for each service),
+# LONGCTX_JAVA_OPTS (extra JVM flags), LONGCTX_{GATEWAY,TOKENIZER,INFERENCE}_PORT, and any Spring property as an
+# env var (e.g. LONGCTX_ENGINE_KVCACHEBLOCKS=8192), which the services read themselves.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MODEL="${LONGCTX_MODEL:-$ROOT/models/longctx-tiny-chat}"
+READY_TIMEOUT="${LONGCTX_READY_TIMEOUT:-300}"
+GATEWAY_PORT="${LONGCTX_GATEWAY_PORT:-8000}"
+TOKENIZER_PORT="${LONGCTX_TOKENIZER_PORT:-8001}"
+INFERENCE_PORT="${LONGCTX_INFERENCE_PORT:-8002}"
+READINESS_PATH="/actuator/health/readiness"
+LIVENESS_PATH="/actuator/health/liveness"
+LOG_DIR="$ROOT/run/logs"
+
+usage() { sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+die() { echo "stack-up: $*" >&2; exit 1; }
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --model) [[ $# -ge 2 ]] || die "--model needs a directory"; MODEL="$2"; shift 2 ;;
+    --model=*) MODEL="${1#--model=}"; shift ;;
+    --timeout) [[ $# -ge 2 ]] || die "--timeout needs seconds"; READY_TIMEOUT="$2"; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $1" ;;
+  esac
+done
+
+JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+command -v "$JAVA" >/dev/null 2>&1 || die "no java found (set JAVA_HOME to a JDK 25)"
+command -v curl >/dev/null 2>&1 || die "curl is needed to wait for the services' readiness"
+
+[[ -d "$MODEL" ]] || die "model directory not found: $MODEL (use --model DIR or LONGCTX_MODEL)"
+MODEL="$(cd "$MODEL" && pwd)"
+[[ -f "$MODEL/config.json" && -f "$MODEL/tokenizer.json" ]] \
+  || die "$MODEL is not a model directory (needs config.json and tokenizer.json)"
+MODEL_NAME="$(basename "$MODEL")"
+
+TOKENIZER_JAR="$ROOT/tokenizer-service/target/tokenizer-service.jar"
+INFERENCE_JAR="$ROOT/inference-service/target/inference-service.jar"
+GATEWAY_JAR="$ROOT/gateway-service/target/gateway-service.jar"
+for jar in "$TOKENIZER_JAR" "$INFERENCE_JAR" "$GATEWAY_JAR"; do
+  [[ -f "$jar" ]] || die "missing $jar — build first: ./longctx build"
+done
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for port in "$GATEWAY_PORT" "$TOKENIZER_PORT" "$INFERENCE_PORT"; do
+  port_in_use "$port" && die "port $port is already in use (another stack running?)"
+done
+
+# The engine uses the incubating Vector API and native memory access.
+JVM_OPTS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED ${LONGCTX_JAVA_OPTS:-})
+
+declare -A PIDS=()
+NAMES=()
+
+stop_all() {
+  trap - EXIT INT TERM
+  [[ ${#NAMES[@]} -eq 0 ]] && return
+  echo "stack-up: stopping ${NAMES[*]}..." >&2
+  for name in "${NAMES[@]}"; do kill -TERM "${PIDS[$name]}" 2>/dev/null || true; done
+  # Spring shuts down gracefully on TERM (in-flight requests finish); give it a bounded time.
+  local deadline=$((SECONDS + 20))
+  for name in "${NAMES[@]}"; do
+    while kill -0 "${PIDS[$name]}" 2>/dev/null && [[ $SECONDS -lt $deadline ]]; do sleep 0.2; done
+    if kill -0 "${PIDS[$name]}" 2>/dev/null; then
+      echo "stack-up: $name did not stop in time; killing it" >&2
+      kill -KILL "${PIDS[$name]}" 2>/dev/null || true
+    fi
+    wait "${PIDS[$name]}" 2>/dev/null || true
+  done
+}
+trap stop_all EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+start() { # start NAME JAR ARGS...
+  local name="$1" jar="$2"; shift 2
+  "$JAVA" "${JVM_OPTS[@]}" -jar "$jar" "$@" >"$LOG_DIR/$name.log" 2>&1 &
+  PIDS[$name]=$!
+  NAMES+=("$name")
+  echo "stack-up: started $name (pid ${PIDS[$name]}, log run/logs/$name.log)"
+}
+
+fail_with_log() { # fail_with_log NAME MESSAGE
+  echo "stack-up: $2" >&2
+  echo "---- last lines of run/logs/$1.log (stack frames left out) ----" >&2
+  grep -Ev '^[[:space:]]+(at |\.\.\. [0-9]+ (common frames|more))' "$LOG_DIR/$1.log" | tail -n 25 >&2 || true
+  echo "----" >&2
+  exit 1
+}
+
+wait_ready() { # wait_ready NAME PORT
+  local name="$1" url="http://127.0.0.1:$2$READINESS_PATH" deadline=$((SECONDS + READY_TIMEOUT))
+  until curl -fs -o /dev/null --max-time 2 "$url"; do
+    kill -0 "${PIDS[$name]}" 2>/dev/null || fail_with_log "$name" "$name exited before becoming ready"
+    # A service that failed for good (e.g. the model did not load) says so on liveness; no point waiting.
+    [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$2$LIVENESS_PATH")" == 503 ]] \
+      && fail_with_log "$name" "$name reports itself broken (liveness DOWN)"
+    [[ $SECONDS -lt $deadline ]] || fail_with_log "$name" "$name not ready after ${READY_TIMEOUT}s ($url)"
+    sleep 1
+  done
+  echo "stack-up: $name ready on :$2"
+}
+
+mkdir -p "$LOG_DIR"
+echo "stack-up: model $MODEL"
+
+start tokenizer-service "$TOKENIZER_JAR" \
+  --server.port="$TOKENIZER_PORT" --longctx.model.path="$MODEL"
+start inference-service "$INFERENCE_JAR" \
+  --server.port="$INFERENCE_PORT" --longctx.model.path="$MODEL" --longctx.model.name="$MODEL_NAME"
+wait_ready tokenizer-service "$TOKENIZER_PORT"
+wait_ready inference-service "$INFERENCE_PORT"
+
+# The gateway starts last: it routes to the backends as soon as it is ready.
+start gateway-service "$GATEWAY_JAR" \
+  --server.port="$GATEWAY_PORT" \
+  --longctx.gateway.tokenizer-url="http://127.0.0.1:$TOKENIZER_PORT" \
+  "--longctx.gateway.backends[0]=http://127.0.0.1:$INFERENCE_PORT" \
+  --longctx.gateway.model-name="$MODEL_NAME" \
+  --management.endpoint.health.probes.enabled=true
+wait_ready gateway-service "$GATEWAY_PORT"
+
+cat <<USAGE
+
+longctx is up: OpenAI-compatible API on http://localhost:$GATEWAY_PORT/v1 (model "$MODEL_NAME").
+Try:
+
+  curl -s http://localhost:$GATEWAY_PORT/v1/chat/completions \\
+    -H 'Content-Type: application/json' \\
+    -d '{"model": "$MODEL_NAME", "messages": [{"role": "user", "content": "Say hello in five words."}], "max_tokens": 32}'
+
+Metrics: http://localhost:$INFERENCE_PORT/metrics   Logs: run/logs/   Stop: Ctrl-C
+USAGE
+
+# Run until a service dies (then stop the others and fail) or we are interrupted.
+while true; do
+  for name in "${NAMES[@]}"; do
+    kill -0 "${PIDS[$name]}" 2>/dev/null || fail_with_log "$name" "$name stopped unexpectedly"
+  done
+  sleep 2
+done
