@@ -34,6 +34,10 @@ public final class FakeUpstreams {
     public static final int FULL = 9003;
     /** Completes its stream without a finish event. */
     public static final int TRUNCATE = 9004;
+    /** Never sends an event (first-token timeout). */
+    public static final int SILENT = 9005;
+    /** Sends one event, then nothing (idle timeout). */
+    public static final int STALL = 9006;
     /** The prompt is this many tokens long (the word must be followed by the count, e.g. "LONG 990"). */
     public static final int CHAT_TEMPLATE_TOKENS_PER_MESSAGE = 4;
     public static final int GENERATION_PROMPT_TOKENS = 3;
@@ -133,6 +137,8 @@ public final class FakeUpstreams {
                 case "HANG" -> tokens.add(HANG);
                 case "FULL" -> tokens.add(FULL);
                 case "TRUNCATE" -> tokens.add(TRUNCATE);
+                case "SILENT" -> tokens.add(SILENT);
+                case "STALL" -> tokens.add(STALL);
                 case "LONG" -> {
                     int target = Integer.parseInt(words[++i]);
                     while (tokens.size() < target) {
@@ -158,6 +164,12 @@ public final class FakeUpstreams {
             return Flux.interval(Duration.ZERO, Duration.ofMillis(100))
                     .map(i -> token(id, i.intValue(), "w" + i + " "))
                     .doOnCancel(() -> cancelled.add(id));
+        }
+        if (prompt.contains(SILENT)) {
+            return Flux.<GenerateEvent>never().doOnCancel(() -> cancelled.add(id));
+        }
+        if (prompt.contains(STALL)) {
+            return Flux.just(token(id, 0, "w0 ")).concatWith(Flux.never()).doOnCancel(() -> cancelled.add(id));
         }
         if (prompt.contains(DIE)) {
             return Flux.just(token(id, 0, "w0 "), token(id, 1, "w1 "))
