@@ -5,6 +5,7 @@ import static dev.longctx.gateway.support.GatewayClient.sseData;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.longctx.common.wire.GenerateRequest;
+import dev.longctx.gateway.bench.BenchServe;
 import dev.longctx.gateway.support.FakeUpstreams;
 import dev.longctx.gateway.support.GatewayClient;
 import java.io.BufferedReader;
@@ -440,6 +441,21 @@ class GatewayApiTest {
         }
         Awaitility.await().atMost(Duration.ofSeconds(10))
                 .untilAsserted(() -> assertThat(UPSTREAMS.cancelled).anyMatch(id -> id.startsWith(requestId)));
+    }
+
+    @Test
+    void benchServeDrivesTheGatewayOverSse() throws Exception {
+        for (BenchServe.Endpoint endpoint : BenchServe.Endpoint.values()) {
+            BenchServe.Options options = new BenchServe.Options(java.net.URI.create("http://127.0.0.1:" + port), null,
+                    endpoint, 6, 8, 3, 200, 3, null, 1, null, true, null);
+            BenchServe.Summary summary = BenchServe.run(options, new java.io.PrintStream(java.io.OutputStream.nullOutputStream()));
+            assertThat(summary.failed()).as(summary.errors().toString()).isZero();
+            assertThat(summary.completed()).isEqualTo(6);
+            assertThat(summary.totalOutputTokens()).isEqualTo(18);
+            assertThat(summary.totalInputTokens()).isPositive();
+            assertThat(summary.ttft().mean()).isPositive();
+            assertThat(summary.itl().median()).isPositive();
+        }
     }
 
     static JsonNode assertError(HttpResponse<String> response, int status, String type) {
