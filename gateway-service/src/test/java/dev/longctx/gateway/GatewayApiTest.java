@@ -350,6 +350,27 @@ class GatewayApiTest {
         assertThat(UPSTREAMS.generateRequests.size()).isEqualTo(before);
     }
 
+    /** A 1M-token prompt is megabytes of JSON; the codec limits must let it through to the context check. */
+    @Test
+    void multiMegabytePromptsAreReadNotRefused() {
+        StringBuilder ids = new StringBuilder("{\"prompt\":[");
+        for (int i = 0; i < 400_000; i++) {
+            ids.append(i == 0 ? "" : ",").append(100_000 + i);
+        }
+        ids.append("],\"max_tokens\":1}");
+        JsonNode error = assertError(client.post("/v1/completions", ids.toString()), 400, "BadRequestError");
+        assertThat(error.get("message").asString()).contains("400001 tokens (400000 in the messages, 1 in the completion)");
+
+        String text = "{\"prompt\":\"" + "word ".repeat(300_000) + "\",\"max_tokens\":1}";
+        assertThat(assertError(client.post("/v1/completions", text), 400, "BadRequestError").get("message").asString())
+                .contains("300000 in the messages");
+    }
+
+    @Test
+    void tooManyChoicesIs400() {
+        assertError(client.post("/v1/completions", "{\"prompt\":\"x\",\"n\":100000}"), 400, "BadRequestError");
+    }
+
     @Test
     void overContextWithStreamTrueIsStillAPlainJson400() {
         HttpResponse<String> response = client.post("/v1/chat/completions", """
@@ -455,6 +476,30 @@ class GatewayApiTest {
             assertThat(summary.totalInputTokens()).isPositive();
             assertThat(summary.ttft().mean()).isPositive();
             assertThat(summary.itl().median()).isPositive();
+        }
+    }
+
+    /**
+     * A 1M-token prefill can run for minutes before the first token: a client that leaves during it must
+     * cancel the upstream then, not when the first token would have been written. Same for non-streaming.
+     */
+    @Test
+    void clientDisconnectBeforeAnyTokenCancelsTheUpstreamRequest() throws Exception {
+        for (String stream : List.of("true", "false")) {
+            String body = "{\"prompt\":\"SILENT " + stream + "\",\"stream\":" + stream + "}";
+            int before = UPSTREAMS.generateRequests.size();
+            try (Socket socket = new Socket("127.0.0.1", port)) {
+                socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\n"
+                                + "Content-Type: application/json\r\nContent-Length: "
+                                + body.getBytes(StandardCharsets.UTF_8).length + "\r\n\r\n" + body)
+                        .getBytes(StandardCharsets.UTF_8));
+                socket.getOutputStream().flush();
+                Awaitility.await().atMost(Duration.ofSeconds(10))
+                        .until(() -> UPSTREAMS.generateRequests.size() > before);
+            }
+            String requestId = List.copyOf(UPSTREAMS.generateRequests).get(before).requestId();
+            Awaitility.await().atMost(Duration.ofSeconds(10))
+                    .untilAsserted(() -> assertThat(UPSTREAMS.cancelled).contains(requestId));
         }
     }
 

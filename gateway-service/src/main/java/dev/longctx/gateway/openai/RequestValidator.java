@@ -15,6 +15,7 @@ import tools.jackson.databind.JsonNode;
  */
 @Component
 public class RequestValidator {
+    static final int MAX_CHOICES = 256;
     private final GatewayProperties properties;
 
     public RequestValidator(GatewayProperties properties) {
@@ -52,6 +53,11 @@ public class RequestValidator {
         int n = params.choicesPerPrompt();
         if (n < 1) {
             throw ApiException.badRequest("n must be at least 1, got " + n + ".", "n");
+        }
+        if ((long) n * prompts.size() > MAX_CHOICES) {
+            // Each choice is a whole upstream sequence; an unbounded fan-out would let one request flood the backends.
+            throw ApiException.badRequest("A request may produce at most " + MAX_CHOICES + " choices (prompts × n), got "
+                    + (long) n * prompts.size() + ".", "n");
         }
         if (params.streamOptions() != null && !params.streaming()) {
             throw ApiException.badRequest("Stream options can only be defined when `stream=True`.", "stream_options");

@@ -4,6 +4,7 @@ import dev.longctx.common.wire.BackendInfo;
 import dev.longctx.common.wire.GenerateEvent;
 import dev.longctx.common.wire.GenerateRequest;
 import java.net.URI;
+import java.time.Duration;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.reactive.function.client.WebClient;
@@ -18,6 +19,7 @@ import reactor.core.publisher.Mono;
  */
 @Component
 public class InferenceClient {
+    private static final Duration INFO_TIMEOUT = Duration.ofSeconds(5);
     private static final MediaType NDJSON = MediaType.parseMediaType("application/x-ndjson");
 
     private final WebClient web;
@@ -51,7 +53,11 @@ public class InferenceClient {
     }
 
     public Mono<BackendInfo> info(URI backend) {
-        return web.get().uri(backend.resolve("/internal/info")).retrieve().bodyToMono(BackendInfo.class);
+        return web.get()
+                .uri(backend.resolve("/internal/info"))
+                .retrieve()
+                .bodyToMono(BackendInfo.class)
+                .timeout(INFO_TIMEOUT);
     }
 
     private UpstreamException statusError(URI backend, int status, String body) {
