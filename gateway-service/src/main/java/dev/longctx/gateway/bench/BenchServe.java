@@ -206,7 +206,7 @@ public final class BenchServe {
         Semaphore concurrency = options.maxConcurrency() > 0 ? new Semaphore(options.maxConcurrency()) : null;
         List<Future<RequestResult>> futures = new ArrayList<>();
         log.printf("bench serve: %s%s model=%s rate=%s max-concurrency=%s%n", options.url(), options.endpoint().path, model,
-                options.requestRate(), options.maxConcurrency() > 0 ? options.maxConcurrency() : "unbounded");
+                Double.isInfinite(options.requestRate()) ? "inf" : options.requestRate(), options.maxConcurrency() > 0 ? options.maxConcurrency() : "unbounded");
         long start = System.nanoTime();
         long deadline = options.duration() == null ? Long.MAX_VALUE : start + options.duration().toNanos();
         try (ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -413,7 +413,8 @@ public final class BenchServe {
         if (options.maxConcurrency() > 0) {
             row(out, "Maximum request concurrency:", options.maxConcurrency());
         }
-        row(out, "Request rate configured (RPS):", options.requestRate());
+        row(out, "Request rate configured (RPS):",
+                Double.isInfinite(options.requestRate()) ? "inf" : String.format("%.2f", options.requestRate()));
         row(out, "Benchmark duration (s):", s.durationSeconds());
         row(out, "Total input tokens:", s.totalInputTokens());
         row(out, "Total generated tokens:", s.totalOutputTokens());
