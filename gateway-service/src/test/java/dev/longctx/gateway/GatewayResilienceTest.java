@@ -6,6 +6,7 @@ import static dev.longctx.gateway.support.GatewayClient.sseData;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.longctx.gateway.routing.Backend;
+import dev.longctx.gateway.routing.BackendHealthProbe;
 import dev.longctx.gateway.routing.BackendRegistry;
 import dev.longctx.gateway.support.FakeUpstreams;
 import dev.longctx.gateway.support.GatewayClient;
@@ -13,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -37,6 +39,8 @@ class GatewayResilienceTest {
         registry.add("longctx.gateway.circuit-breaker.minimum-calls", () -> "3");
         registry.add("longctx.gateway.circuit-breaker.sliding-window-size", () -> "3");
         registry.add("longctx.gateway.circuit-breaker.open-duration", () -> "60s");
+        // Probing would take the dead backend out of rotation before any request could show failover.
+        registry.add("longctx.gateway.health-check-interval", () -> "0s");
     }
 
     @LocalServerPort
@@ -44,6 +48,18 @@ class GatewayResilienceTest {
 
     @Autowired
     BackendRegistry backends;
+
+    @Autowired
+    BackendHealthProbe probe;
+
+    /** Timeouts count against the live backend's breaker; each test starts from healthy backends. */
+    @BeforeEach
+    void resetBackends() {
+        for (Backend backend : backends.all()) {
+            backend.circuitBreaker().reset();
+            backend.probeReady().set(true);
+        }
+    }
 
     @Test
     void failsOverToTheSecondBackendBeforeTheFirstByteAndThenOpensTheBreaker() {
@@ -68,6 +84,19 @@ class GatewayResilienceTest {
                         + dead.circuitBreaker().getMetrics().getNumberOfNotPermittedCalls()).isPositive();
         assertThat(dead.healthy()).isFalse();
         assertThat(client.get("/health").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void healthProbeTakesUnreachableBackendsOutOfRotation() {
+        Backend dead = backends.all().get(0);
+        Backend live = backends.all().get(1);
+        try {
+            probe.probeAll().block(Duration.ofSeconds(10));
+            assertThat(dead.probeReady().get()).isFalse();
+            assertThat(live.probeReady().get()).isTrue();
+        } finally {
+            dead.probeReady().set(true);
+        }
     }
 
     @Test

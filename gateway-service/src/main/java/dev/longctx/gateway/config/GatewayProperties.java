@@ -29,6 +29,7 @@ import org.springframework.validation.annotation.Validated;
  * @param maxQueue most generation requests the gateway holds at once; beyond that it answers 503; 0 = unbounded
  * @param maxAttempts how many backends one sequence may be tried on before its first event arrives
  * @param circuitBreaker per-backend breaker settings
+ * @param healthCheckInterval how often each backend's /internal/info is polled for readiness; 0 = never
  */
 @Validated
 @ConfigurationProperties("longctx.gateway")
@@ -44,7 +45,8 @@ public record GatewayProperties(
         @NotNull @DefaultValue("60s") Duration tokenizeTimeout,
         @PositiveOrZero @DefaultValue("0") int maxQueue,
         @Min(1) @DefaultValue("3") int maxAttempts,
-        @Valid @NotNull @DefaultValue CircuitBreakerSettings circuitBreaker) {
+        @Valid @NotNull @DefaultValue CircuitBreakerSettings circuitBreaker,
+        @NotNull @DefaultValue("10s") Duration healthCheckInterval) {
 
     /**
      * @param failureRateThreshold percentage of failed calls in the window that opens the breaker

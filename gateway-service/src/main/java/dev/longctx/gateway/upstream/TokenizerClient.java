@@ -9,6 +9,8 @@ import io.github.resilience4j.timelimiter.TimeLimiter;
 import io.github.resilience4j.timelimiter.TimeLimiterConfig;
 import java.net.URI;
 import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.http.MediaType;
 import org.springframework.stereotype.Component;
 import org.springframework.web.reactive.function.client.WebClient;
@@ -18,6 +20,7 @@ import reactor.core.publisher.Mono;
 /** tokenizer-service's POST /tokenize, bounded in time; failures arrive already phrased for the client. */
 @Component
 public class TokenizerClient {
+    private static final Logger log = LoggerFactory.getLogger(TokenizerClient.class);
     private final WebClient web;
     private final URI tokenizeUri;
     private final TimeLimiter timeLimiter;
@@ -54,6 +57,11 @@ public class TokenizerClient {
                 .transformDeferred(TimeLimiterOperator.of(timeLimiter))
                 .onErrorMap(TimeoutException.class, e -> new ApiException(504, "Timed out waiting for tokenizer-service."))
                 .onErrorMap(WebClientRequestException.class,
-                        e -> new ApiException(503, "tokenizer-service is unavailable."));
+                        e -> new ApiException(503, "tokenizer-service is unavailable."))
+                // e.g. an answer that does not decode: the tokenizer is at fault, not the caller.
+                .onErrorMap(e -> !(e instanceof ApiException), e -> {
+                    log.warn("tokenizer-service call failed", e);
+                    return new ApiException(503, "tokenizer-service answered unexpectedly.");
+                });
     }
 }
