@@ -260,6 +260,14 @@ class GatewayApiTest {
     }
 
     @Test
+    void tokenizeIsRelayedToTheTokenizer() {
+        HttpResponse<String> response = client.post("/tokenize", "{\"model\":\"test-model\",\"prompt\":\"a b c\"}");
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(json(response.body()).get("count").asInt()).isEqualTo(3);
+        assertThat(json(response.body()).get("max_model_len").asInt()).isEqualTo(FakeUpstreams.MAX_MODEL_LEN);
+    }
+
+    @Test
     void healthVersionAndActuator() {
         HttpResponse<String> health = client.get("/health");
         assertThat(health.statusCode()).isEqualTo(200);

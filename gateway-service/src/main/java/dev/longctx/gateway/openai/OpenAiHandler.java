@@ -4,6 +4,7 @@ import dev.longctx.gateway.admission.AdmissionControl;
 import dev.longctx.gateway.config.GatewayProperties;
 import dev.longctx.gateway.errors.ApiException;
 import dev.longctx.gateway.upstream.ModelLimits;
+import dev.longctx.gateway.upstream.TokenizerClient;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Function;
 import org.springframework.core.io.buffer.DataBuffer;
@@ -27,6 +28,7 @@ public class OpenAiHandler {
     private final ResponseRenderer renderer;
     private final AdmissionControl admission;
     private final ModelLimits modelLimits;
+    private final TokenizerClient tokenizer;
     private final GatewayProperties properties;
     private final long startedAt = System.currentTimeMillis() / 1000;
 
@@ -37,7 +39,9 @@ public class OpenAiHandler {
             ResponseRenderer renderer,
             AdmissionControl admission,
             ModelLimits modelLimits,
+            TokenizerClient tokenizer,
             GatewayProperties properties) {
+        this.tokenizer = tokenizer;
         this.json = json;
         this.validator = validator;
         this.generation = generation;
@@ -53,6 +57,16 @@ public class OpenAiHandler {
 
     public Mono<ServerResponse> completions(ServerRequest request) {
         return body(request, CompletionRequest.class).map(validator::validateCompletion).flatMap(this::respond);
+    }
+
+    /** vLLM's /tokenize and /detokenize, answered by tokenizer-service. */
+    public Mono<ServerResponse> relayToTokenizer(ServerRequest request) {
+        return request.bodyToMono(byte[].class)
+                .switchIfEmpty(Mono.error(ApiException.badRequest("Request body is empty; expected a JSON object.", null)))
+                .flatMap(bytes -> tokenizer.relay(request.path(), bytes))
+                .flatMap(relayed -> ServerResponse.status(relayed.status())
+                        .contentType(MediaType.APPLICATION_JSON)
+                        .bodyValue(relayed.body()));
     }
 
     public Mono<ServerResponse> models(ServerRequest request) {

@@ -22,18 +22,40 @@ import reactor.core.publisher.Mono;
 public class TokenizerClient {
     private static final Logger log = LoggerFactory.getLogger(TokenizerClient.class);
     private final WebClient web;
+    private final URI tokenizerUrl;
     private final URI tokenizeUri;
     private final TimeLimiter timeLimiter;
     private final ErrorBodies errorBodies;
 
     public TokenizerClient(WebClient upstreamWebClient, GatewayProperties properties, ErrorBodies errorBodies) {
         this.web = upstreamWebClient;
-        this.tokenizeUri = properties.tokenizerUrl().resolve("/tokenize");
+        this.tokenizerUrl = properties.tokenizerUrl();
+        this.tokenizeUri = tokenizerUrl.resolve("/tokenize");
         this.errorBodies = errorBodies;
         this.timeLimiter = TimeLimiter.of("tokenizer", TimeLimiterConfig.custom()
                 .timeoutDuration(properties.tokenizeTimeout())
                 .cancelRunningFuture(true)
                 .build());
+    }
+
+    /** A tokenizer-service answer relayed verbatim: its status and JSON body. */
+    public record Relayed(int status, byte[] body) {}
+
+    /**
+     * Relays vLLM's public /tokenize and /detokenize to tokenizer-service unchanged, so clients that count
+     * tokens through the API server keep working against the gateway.
+     */
+    public Mono<Relayed> relay(String path, byte[] body) {
+        return web.post()
+                .uri(tokenizerUrl.resolve(path))
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue(body)
+                .exchangeToMono(response -> response.bodyToMono(byte[].class)
+                        .defaultIfEmpty(new byte[0])
+                        .map(bytes -> new Relayed(response.statusCode().value(), bytes)))
+                .transformDeferred(TimeLimiterOperator.of(timeLimiter))
+                .onErrorMap(TimeoutException.class, e -> new ApiException(504, "Timed out waiting for tokenizer-service."))
+                .onErrorMap(e -> !(e instanceof ApiException), e -> new ApiException(503, "tokenizer-service is unavailable."));
     }
 
     public Mono<TokenizeResponse> tokenize(TokenizeRequest request) {
