@@ -103,7 +103,7 @@ public class GenerationService {
         }
         if ((long) promptTokens + maxTokens > maxModelLen) {
             throw ApiException.badRequest("This model's maximum context length is " + maxModelLen
-                    + " tokens. However, you requested " + (promptTokens + maxTokens) + " tokens (" + promptTokens
+                    + " tokens. However, you requested " + ((long) promptTokens + maxTokens) + " tokens (" + promptTokens
                     + " in the messages, " + maxTokens
                     + " in the completion). Please reduce the length of the messages or completion.", null);
         }
