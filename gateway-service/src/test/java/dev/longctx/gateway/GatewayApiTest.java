@@ -295,6 +295,7 @@ class GatewayApiTest {
                 .contains("vllm:generation_tokens_total")
                 .contains("vllm:request_success_total")
                 .contains("model_name=\"test-model\"")
+                .contains("resilience4j_circuitbreaker_state")
                 .doesNotContain("vllm_time_to_first_token");
     }
 

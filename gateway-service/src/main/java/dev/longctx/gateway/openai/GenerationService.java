@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -23,6 +25,7 @@ import reactor.core.publisher.Mono;
  */
 @Service
 public class GenerationService {
+    private static final Logger log = LoggerFactory.getLogger(GenerationService.class);
     /** A prompt's tokens and the context length to check them against. */
     private record TokenizedPrompt(List<Integer> tokens, int maxModelLen) {}
 
@@ -120,7 +123,16 @@ public class GenerationService {
                 .doOnComplete(() -> {
                     metrics.promptTokens(prepared.promptTokens());
                     metrics.e2eLatency(System.nanoTime() - prepared.startNanos());
-                });
+                })
+                // One line per request: enough to follow a request across gateway and backends by its id.
+                .doFinally(signal -> log.info("{} {}: {} prompt tokens, {} choice(s), {} ms", prepared.id(),
+                        switch (signal) {
+                            case ON_COMPLETE -> "completed";
+                            case CANCEL -> "cancelled by client";
+                            default -> "failed";
+                        },
+                        prepared.promptTokens(), prepared.choices(),
+                        (System.nanoTime() - prepared.startNanos()) / 1_000_000));
     }
 
     private Flux<ChoiceEvent> observed(PreparedRequest prepared, int index) {

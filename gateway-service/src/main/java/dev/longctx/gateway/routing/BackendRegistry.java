@@ -4,6 +4,8 @@ import dev.longctx.gateway.config.GatewayProperties;
 import dev.longctx.gateway.upstream.UpstreamException;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
+import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import org.springframework.stereotype.Component;
@@ -13,7 +15,7 @@ import org.springframework.stereotype.Component;
 public class BackendRegistry {
     private final List<Backend> backends;
 
-    public BackendRegistry(GatewayProperties properties) {
+    public BackendRegistry(GatewayProperties properties, MeterRegistry meters) {
         GatewayProperties.CircuitBreakerSettings settings = properties.circuitBreaker();
         CircuitBreakerConfig config = CircuitBreakerConfig.custom()
                 .failureRateThreshold(settings.failureRateThreshold())
@@ -28,6 +30,8 @@ public class BackendRegistry {
                 .recordException(e -> !(e instanceof UpstreamException u) || u.countsAgainstBackend())
                 .build();
         CircuitBreakerRegistry registry = CircuitBreakerRegistry.of(config);
+        // resilience4j_circuitbreaker_state{name=<backend url>} etc. on /metrics, to see which backend is out.
+        TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(registry).bindTo(meters);
         this.backends = properties.backends().stream()
                 .map(uri -> new Backend(uri, registry.circuitBreaker(uri.toString())))
                 .toList();
