@@ -24,7 +24,11 @@ public class ApiKeyFilter implements WebFilter {
     private final List<byte[]> keys;
 
     public ApiKeyFilter(GatewayProperties properties) {
-        this.keys = properties.apiKeys().stream().map(k -> k.getBytes(StandardCharsets.UTF_8)).toList();
+        // An empty entry (e.g. from an unset environment variable) must not become a valid empty key.
+        this.keys = properties.apiKeys().stream()
+                .filter(key -> key != null && !key.isBlank())
+                .map(key -> key.strip().getBytes(StandardCharsets.UTF_8))
+                .toList();
     }
 
     @Override

@@ -59,8 +59,4 @@ public record GatewayProperties(
             @Min(1) @DefaultValue("20") int slidingWindowSize,
             @Min(1) @DefaultValue("5") int minimumCalls,
             @NotNull @DefaultValue("10s") Duration openDuration) {}
-
-    public boolean authRequired() {
-        return !apiKeys.isEmpty();
-    }
 }
