@@ -1,0 +1,62 @@
+package dev.longctx.gateway.config;
+
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotEmpty;
+import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.PositiveOrZero;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.bind.DefaultValue;
+import org.springframework.validation.annotation.Validated;
+
+/**
+ * Everything the gateway is told from outside, under {@code longctx.gateway.*}. Validated at startup so a
+ * gateway with no backends or a nonsensical timeout never starts serving.
+ *
+ * @param modelName the served model name clients must send in {@code model} (and /v1/models lists)
+ * @param maxModelLen the context length to advertise and enforce; 0 = learn it from the tokenizer-service
+ * @param tokenizerUrl base URL of tokenizer-service
+ * @param backends base URLs of inference-service instances
+ * @param apiKeys accepted bearer keys for /v1/**; empty = open
+ * @param rateLimit admitted requests per second on /v1/** across all clients; 0 = off
+ * @param firstTokenTimeout longest wait for an upstream's first event (prefill of 1M tokens takes minutes)
+ * @param idleTimeout longest silence between two upstream events once tokens flow
+ * @param tokenizeTimeout longest wait for tokenizer-service
+ * @param maxQueue most generation requests the gateway holds at once; beyond that it answers 503; 0 = unbounded
+ * @param maxAttempts how many backends one sequence may be tried on before its first event arrives
+ * @param circuitBreaker per-backend breaker settings
+ * @param healthCheckInterval how often each backend's /internal/info is polled for readiness; 0 = never
+ */
+@Validated
+@ConfigurationProperties("longctx.gateway")
+public record GatewayProperties(
+        @NotBlank @DefaultValue("Qwen/Qwen2.5-7B-Instruct-1M") String modelName,
+        @PositiveOrZero @DefaultValue("0") int maxModelLen,
+        @NotNull @DefaultValue("http://localhost:8081") URI tokenizerUrl,
+        @NotEmpty @DefaultValue("http://localhost:8082") List<@NotNull URI> backends,
+        @NotNull @DefaultValue List<String> apiKeys,
+        @PositiveOrZero @DefaultValue("0") double rateLimit,
+        @NotNull @DefaultValue("30m") Duration firstTokenTimeout,
+        @NotNull @DefaultValue("60s") Duration idleTimeout,
+        @NotNull @DefaultValue("60s") Duration tokenizeTimeout,
+        @PositiveOrZero @DefaultValue("0") int maxQueue,
+        @Min(1) @DefaultValue("3") int maxAttempts,
+        @Valid @NotNull @DefaultValue CircuitBreakerSettings circuitBreaker,
+        @NotNull @DefaultValue("10s") Duration healthCheckInterval) {
+
+    /**
+     * @param failureRateThreshold percentage of failed calls in the window that opens the breaker
+     * @param slidingWindowSize calls the failure rate is computed over
+     * @param minimumCalls calls needed before the rate is judged at all
+     * @param openDuration how long an open breaker keeps a backend out of rotation before probing it again
+     */
+    public record CircuitBreakerSettings(
+            @Min(1) @DefaultValue("50") float failureRateThreshold,
+            @Min(1) @DefaultValue("20") int slidingWindowSize,
+            @Min(1) @DefaultValue("5") int minimumCalls,
+            @NotNull @DefaultValue("10s") Duration openDuration) {}
+}

@@ -1,0 +1,139 @@
+package dev.longctx.gateway.openai;
+
+import dev.longctx.gateway.admission.AdmissionControl;
+import dev.longctx.gateway.config.GatewayProperties;
+import dev.longctx.gateway.errors.ApiException;
+import dev.longctx.gateway.upstream.ModelLimits;
+import dev.longctx.gateway.upstream.TokenizerClient;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Function;
+import org.springframework.core.io.buffer.DataBuffer;
+import org.springframework.http.MediaType;
+import org.springframework.stereotype.Component;
+import org.springframework.web.reactive.function.BodyInserter;
+import org.springframework.web.reactive.function.server.ServerRequest;
+import org.springframework.web.reactive.function.server.ServerResponse;
+import reactor.core.publisher.Flux;
+import reactor.core.publisher.Mono;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.json.JsonMapper;
+import org.springframework.http.ReactiveHttpOutputMessage;
+
+/** The /v1 endpoints: parse, validate, hand to {@link GenerationService}, render. */
+@Component
+public class OpenAiHandler {
+    private final JsonMapper json;
+    private final RequestValidator validator;
+    private final GenerationService generation;
+    private final ResponseRenderer renderer;
+    private final AdmissionControl admission;
+    private final ModelLimits modelLimits;
+    private final TokenizerClient tokenizer;
+    private final GatewayProperties properties;
+    private final long startedAt = System.currentTimeMillis() / 1000;
+
+    public OpenAiHandler(
+            JsonMapper json,
+            RequestValidator validator,
+            GenerationService generation,
+            ResponseRenderer renderer,
+            AdmissionControl admission,
+            ModelLimits modelLimits,
+            TokenizerClient tokenizer,
+            GatewayProperties properties) {
+        this.tokenizer = tokenizer;
+        this.json = json;
+        this.validator = validator;
+        this.generation = generation;
+        this.renderer = renderer;
+        this.admission = admission;
+        this.modelLimits = modelLimits;
+        this.properties = properties;
+    }
+
+    public Mono<ServerResponse> chatCompletions(ServerRequest request) {
+        return body(request, ChatCompletionRequest.class).map(validator::validateChat).flatMap(this::respond);
+    }
+
+    public Mono<ServerResponse> completions(ServerRequest request) {
+        return body(request, CompletionRequest.class).map(validator::validateCompletion).flatMap(this::respond);
+    }
+
+    /** vLLM's /tokenize and /detokenize, answered by tokenizer-service. */
+    public Mono<ServerResponse> relayToTokenizer(ServerRequest request) {
+        return request.bodyToMono(byte[].class)
+                .switchIfEmpty(Mono.error(ApiException.badRequest("Request body is empty; expected a JSON object.", null)))
+                .flatMap(bytes -> tokenizer.relay(request.path(), bytes))
+                .flatMap(relayed -> ServerResponse.status(relayed.status())
+                        .contentType(MediaType.APPLICATION_JSON)
+                        .bodyValue(relayed.body()));
+    }
+
+    public Mono<ServerResponse> models(ServerRequest request) {
+        return modelLimits.maxModelLen()
+                .flatMap(maxModelLen -> ServerResponse.ok()
+                        .contentType(MediaType.APPLICATION_JSON)
+                        .bodyValue(ModelList.single(properties.modelName(), startedAt, maxModelLen)));
+    }
+
+    /**
+     * Tokenizing and the context check run first, as a Mono, so their failures are plain JSON errors even for
+     * stream=true; only then does the response become a stream.
+     */
+    private Mono<ServerResponse> respond(ValidatedRequest validated) {
+        return generation.prepare(validated).flatMap(prepared -> {
+            Flux<ChoiceEvent> events = admission.admit(generation.run(prepared));
+            if (validated.stream()) {
+                Flux<String> frames = renderer.sse(prepared, events);
+                return ServerResponse.ok()
+                        .contentType(MediaType.TEXT_EVENT_STREAM)
+                        .header("Cache-Control", "no-cache")
+                        .header("X-Accel-Buffering", "no")
+                        .body(flushedEachFrame(frames));
+            }
+            return renderer.aggregate(prepared, events)
+                    .flatMap(answer -> ServerResponse.ok().contentType(MediaType.APPLICATION_JSON).bodyValue(answer));
+        });
+    }
+
+    /**
+     * Writes frames verbatim ({@code data: } with the space, as vLLM does) and flushes each one, so a token
+     * reaches the client when it is generated. The response is committed only with the first frame.
+     */
+    private static BodyInserter<Flux<String>, ReactiveHttpOutputMessage> flushedEachFrame(Flux<String> frames) {
+        return new BodyInserter<>() {
+            @Override
+            public Mono<Void> insert(ReactiveHttpOutputMessage message, Context context) {
+                Function<String, Mono<DataBuffer>> toBuffer = frame ->
+                        Mono.just(message.bufferFactory().wrap(frame.getBytes(StandardCharsets.UTF_8)));
+                return message.writeAndFlushWith(frames.map(toBuffer));
+            }
+        };
+    }
+
+    /** Parsed here rather than by a codec so any Content-Type is accepted (as vLLM does) and errors read well. */
+    private <T> Mono<T> body(ServerRequest request, Class<T> type) {
+        return request.bodyToMono(byte[].class)
+                .switchIfEmpty(Mono.error(ApiException.badRequest("Request body is empty; expected a JSON object.", null)))
+                .map(bytes -> {
+                    try {
+                        T parsed = json.readValue(bytes, type);
+                        if (parsed == null) {
+                            throw ApiException.badRequest("Request body must be a JSON object.", null);
+                        }
+                        return parsed;
+                    } catch (JacksonException e) {
+                        String param = e.getPath().isEmpty() ? null : e.getPath().getFirst().getPropertyName();
+                        throw ApiException.badRequest("Invalid request body: " + firstLine(e.getOriginalMessage()), param);
+                    }
+                });
+    }
+
+    private static String firstLine(String text) {
+        if (text == null) {
+            return "malformed JSON";
+        }
+        int newline = text.indexOf('\n');
+        return newline < 0 ? text : text.substring(0, newline);
+    }
+}
