@@ -4,6 +4,8 @@ import dev.longctx.tokenizerservice.model.ModelMetadata;
 import dev.longctx.tokenizerservice.model.ModelProperties;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import dev.longctx.engine.tokenizer.ChatTemplate;
+import dev.longctx.engine.tokenizer.HfTokenizer;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -14,6 +16,12 @@ import org.springframework.context.annotation.Configuration;
  */
 @Configuration(proxyBeanMethods = false)
 class TokenizerBackendConfiguration {
+
+    /** The production factory; tests declare a {@code @Primary} one. */
+    @Bean
+    TokenizerBackendFactory hfTokenizerBackendFactory() {
+        return dir -> new HfTokenizerBackend(HfTokenizer.load(dir), ChatTemplate.load(dir));
+    }
 
     @Bean
     ModelMetadata modelMetadata(ModelProperties properties) {
