@@ -42,6 +42,8 @@ public final class Qwen2Model implements AutoCloseable {
     private final Tensor lmHead;
     private final float[] finalNorm;
     private final Layer[] layers;
+    /** Wall time spent inside attention since load: lets benchmarks separate attention from the dense layers. */
+    private final java.util.concurrent.atomic.LongAdder attentionNanos = new java.util.concurrent.atomic.LongAdder();
 
     private Qwen2Model(Path modelDir, EngineOptions options, ModelConfig config, GenerationConfig generationConfig, Checkpoint checkpoint,
                        Backend backend, Attention attention) {
@@ -123,6 +125,9 @@ public final class Qwen2Model implements AutoCloseable {
 
     public EngineOptions options() { return options; }
 
+    /** Total wall time of attention calls since the model was loaded, in seconds. */
+    public double attentionSeconds() { return attentionNanos.sum() / 1e9; }
+
     public AttentionGeometry geometry() { return geometry; }
 
     public Backend backend() { return backend; }
@@ -175,7 +180,9 @@ public final class Qwen2Model implements AutoCloseable {
                 int len = chunk.tokens().length;
                 float[] qc = slice(q, rowStart[c] * qDim, len * qDim);
                 float[] oc = new float[len * qDim];
+                long t0 = System.nanoTime();
                 attention.forward(l, qc, len, chunk.start(), chunk.kv(), chunk.attention(), oc);
+                attentionNanos.add(System.nanoTime() - t0);
                 System.arraycopy(oc, 0, attnOut, rowStart[c] * qDim, len * qDim);
             }
             backend.matmul(w.wo, attnOut, n, proj);
