@@ -345,7 +345,7 @@ def final_eval(args, tok, ids, out, device):
         return res
 
     log("final passkey eval from the saved checkpoint (bf16 weights upcast to fp32), depths spread over [0, 1]:")
-    results["plain_rope"] = score("plain RoPE", [1, 2, 4], hf_generate)
+    results["plain_rope"] = score("plain RoPE", args.plain_mults, hf_generate)
 
     try:
         import make_fixtures as MF
@@ -360,7 +360,7 @@ def final_eval(args, tok, ids, out, device):
         ref = MF.Ref64(tensors, spec, device=device, dtype=dtype)
         dca = {"chunk_size": args.train_len, "local_size": args.train_len // 8,
                "original_max_position_embeddings": args.train_len}
-        results["dca"] = score("DCA", [1, 2, 4, 8],
+        results["dca"] = score("DCA", args.dca_mults,
                                lambda p: ref.greedy(p, args.eval_new_tokens, dca=dca, stop=stop)[1])
     except Exception as e:
         import traceback
@@ -399,10 +399,14 @@ def main():
     ap.add_argument("--eval-every", type=int, default=200)
     ap.add_argument("--eval-samples", type=int, default=20)
     ap.add_argument("--eval-new-tokens", type=int, default=24)
+    ap.add_argument("--plain-mults", default="1,2,4", help="final eval lengths (x train_len), plain RoPE")
+    ap.add_argument("--dca-mults", default="1,2,4,8", help="final eval lengths (x train_len), DCA reference")
     ap.add_argument("--compile", action="store_true", help="torch.compile the model (falls back if it fails)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = ap.parse_args()
+    args.plain_mults = [float(m) if "." in m else int(m) for m in args.plain_mults.split(",") if m]
+    args.dca_mults = [float(m) if "." in m else int(m) for m in args.dca_mults.split(",") if m]
 
     os.makedirs(args.out, exist_ok=True)
     LOG_FILE = os.path.join(args.out, "train.log")
@@ -418,8 +422,10 @@ def main():
     random.seed(args.seed)
     device = torch.device(args.device)
     if device.type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
+        try:
+            torch.set_float32_matmul_precision("high")  # TF32 for the fp32 parts
+        except Exception:
+            pass
 
     # 1. tokenizer
     tok_path, tok, ids = train_tokenizer(args.out, args.vocab, args.max_pos)
@@ -465,7 +471,8 @@ def main():
     acc_la = acc_lo = real = torch.zeros((), device=device)
     acc_n = 0
     model.train()
-    for x, ans, valid in loader:
+    data_iter = iter(loader)
+    for x, ans, valid in data_iter:
         elapsed = time.time() - t0
         progress = step / args.steps if args.steps else elapsed / budget
         if progress >= 1.0:
@@ -506,7 +513,11 @@ def main():
     accs = {k: teacher_forced_accuracy(model, *v, device) for k, v in eval_sets.items()}
     log(f"trained {step} steps, {tokens / 1e6:.1f}M tokens ({real_tokens / 1e6:.1f}M real) in {train_s:.0f}s; "
         f"final exact-match at <= {args.train_len} tokens: " + "  ".join(f"{k} {v:.2f}" for k, v in accs.items()))
-    del loader
+    try:
+        data_iter._shutdown_workers()  # free the CPUs for the evaluation
+    except Exception:
+        pass
+    del data_iter, loader
 
     # 4. export + evaluation of the saved artifact
     if hasattr(model.model, "_orig_mod"):  # undo torch.compile before saving
