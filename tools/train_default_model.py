@@ -440,8 +440,16 @@ def main():
     if args.compile:
         try:
             model.model = torch.compile(model.model)
+            xt = torch.full((2, args.train_len), pad_id, dtype=torch.long, device=device)
+            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+                lt, _, _ = answer_loss(model, xt, xt > -1, xt > -1, args.lm_weight)
+            lt.backward()  # compile now, so that a failure falls back to eager here and not mid-run
+            model.zero_grad(set_to_none=True)
             log("torch.compile on")
         except Exception as e:
+            if hasattr(model.model, "_orig_mod"):
+                model.model = model.model._orig_mod
+            model.zero_grad(set_to_none=True)
             log(f"torch.compile failed: {e!r}; eager")
 
     decay, no_decay = [], []
@@ -475,7 +483,7 @@ def main():
     for x, ans, valid in data_iter:
         elapsed = time.time() - t0
         progress = step / args.steps if args.steps else elapsed / budget
-        if progress >= 1.0:
+        if progress >= 1.0 or elapsed >= budget:  # --steps or the wall-clock budget, whichever comes first
             break
         lr_scale = min(1.0, (step + 1) / args.warmup)
         lr_scale *= args.min_lr_frac + (1 - args.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
