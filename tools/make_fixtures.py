@@ -303,20 +303,21 @@ def hf_greedy(model, ids, device, n):
 class Ref64:
     """Plain float64 Qwen2 forward with a KV cache; optional Dual Chunk Attention exactly as ALGORITHMS.md §1."""
 
-    def __init__(self, tensors, spec):
-        self.w = {k: v.to(torch.float64) for k, v in tensors.items()}
+    def __init__(self, tensors, spec, device="cpu", dtype=torch.float64):
+        self.dev, self.dt = device, dtype
+        self.w = {k: v.to(device=device, dtype=dtype) for k, v in tensors.items()}
         self.s = spec
         self.H, self.Hkv = spec["heads"], spec["kv_heads"]
         self.d = spec["hidden"] // spec["heads"]
         self.half = self.d // 2
-        i = torch.arange(self.half, dtype=torch.float64)
-        self.inv_freq = float(spec["rope_theta"]) ** (-2.0 * i / self.d)
+        i = torch.arange(self.half, dtype=torch.float64, device=device)
+        self.inv_freq = float(spec["rope_theta"]) ** (-2.0 * i / self.d)  # float64 angles (positions reach 1e6)
         self.lm_head = self.w["model.embed_tokens.weight"] if spec["tied"] else self.w["lm_head.weight"]
 
     def rope(self, x, pos):
         """x [n, h, d], pos [n] (float64 positions) -> rotate-half RoPE."""
         ang = pos.to(torch.float64)[:, None] * self.inv_freq[None, :]
-        cos, sin = ang.cos()[:, None, :], ang.sin()[:, None, :]
+        cos, sin = ang.cos().to(self.dt)[:, None, :], ang.sin().to(self.dt)[:, None, :]
         x1, x2 = x[..., :self.half], x[..., self.half:]
         return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
 
@@ -324,13 +325,14 @@ class Ref64:
         return x / torch.sqrt((x * x).mean(-1, keepdim=True) + self.s["eps"]) * w
 
     def new_cache(self):
-        return [{"k": torch.zeros(0, self.Hkv, self.d, dtype=torch.float64),
-                 "v": torch.zeros(0, self.Hkv, self.d, dtype=torch.float64)} for _ in range(self.s["layers"])]
+        return [{"k": torch.zeros(0, self.Hkv, self.d, dtype=self.dt, device=self.dev),
+                 "v": torch.zeros(0, self.Hkv, self.d, dtype=self.dt, device=self.dev)} for _ in range(self.s["layers"])]
 
     @staticmethod
     def dca_scale(T, P):
         return max(1.0, 0.1 * math.log(T / P) + 1.0) if P > 0 else 1.0
 
+    @torch.no_grad()
     def forward(self, ids, cache, dca=None, scale_T=None):
         """Logits [n, V] for new tokens `ids` appended after the cached ones.
 
@@ -339,15 +341,15 @@ class Ref64:
         """
         b = cache[0]["k"].shape[0]
         n = len(ids)
-        p = torch.arange(b, b + n, dtype=torch.int64)
+        p = torch.arange(b, b + n, dtype=torch.int64, device=self.dev)
         Tk = b + n
-        kp = torch.arange(Tk, dtype=torch.int64)
+        kp = torch.arange(Tk, dtype=torch.int64, device=self.dev)
         if dca is not None:
             c, l, P = dca["chunk_size"], dca["local_size"], dca["original_max_position_embeddings"]
             L = c - l
             sf = self.dca_scale(scale_T if scale_T is not None else Tk, P)
         rep = self.H // self.Hkv
-        x = self.w["model.embed_tokens.weight"][torch.tensor(ids, dtype=torch.long)]
+        x = self.w["model.embed_tokens.weight"][torch.tensor(ids, dtype=torch.long, device=self.dev)]
         for li in range(self.s["layers"]):
             pre = f"model.layers.{li}."
             h = self.rmsnorm(x, self.w[pre + "input_layernorm.weight"])
@@ -385,8 +387,11 @@ class Ref64:
         x = self.rmsnorm(x, self.w["model.norm.weight"])
         return x @ self.lm_head.T
 
-    def greedy(self, prompt, n, dca=None):
-        """Prefill (scale s_f(len(prompt))) then KV-cached decode, scale s_f(current length) per step."""
+    @torch.no_grad()
+    def greedy(self, prompt, n, dca=None, stop=()):
+        """Prefill (scale s_f(len(prompt))) then KV-cached decode, scale s_f(current length) per step.
+
+        Returns (prompt logits [T, V], generated ids (ends at the first id in `stop`, included), min top-2 gap)."""
         cache = self.new_cache()
         logits = self.forward(prompt, cache, dca, scale_T=len(prompt))
         out, last, margin = [], logits[-1], float("inf")
@@ -395,6 +400,8 @@ class Ref64:
             margin = min(margin, float(top.values[0] - top.values[1]))
             t = int(top.indices[0])
             out.append(t)
+            if t in stop:
+                break
             if len(out) < n:
                 last = self.forward([t], cache, dca, scale_T=len(prompt) + len(out))[-1]
         return logits, out, margin
