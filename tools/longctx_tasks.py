@@ -14,8 +14,13 @@ SYSTEM = "You are a helpful assistant."
 IM_START, IM_END, EOT = "<|im_start|>", "<|im_end|>", "<|endoftext|>"
 SPECIAL_TOKENS = [EOT, IM_START, IM_END]
 
-# The chat template (ChatML). Only `+`, for/if and subscripts: renders the same in Jinja2 and Jinjava.
+# The chat template (ChatML). Only `+`, for/if and subscripts: renders the same in Jinja2 and Jinjava. Like
+# Qwen2.5's, it adds the default system turn when the conversation has none, so a bare user question looks
+# exactly like the training data.
 CHAT_TEMPLATE = (
+    "{% if messages[0]['role'] != 'system' %}"
+    "{{ '<|im_start|>system\n' + '" + SYSTEM + "' + '<|im_end|>\n' }}"
+    "{% endif %}"
     "{% for message in messages %}"
     "{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}"
     "{% endfor %}"
