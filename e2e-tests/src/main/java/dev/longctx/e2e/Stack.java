@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The whole serving stack as child processes: tokenizer-service, {@code backends} inference-services and the
@@ -31,6 +32,7 @@ public final class Stack implements AutoCloseable {
     public record Options(Path root, Path modelDir, int randomMaxLen, int backends, String apiKey, boolean edgeGateway,
                           boolean c1Only, List<String> backendArgs, List<String> gatewayArgs, Path logDir) {}
 
+    private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
 
     private final Options options;
@@ -123,6 +125,15 @@ public final class Stack implements AutoCloseable {
 
     public Path modelDir() {
         return modelDir;
+    }
+
+    /** The served context length: config.json's max_position_embeddings (what the gateway advertises). */
+    public int maxModelLen() {
+        try {
+            return JSON.readTree(modelDir.resolve("config.json").toFile()).path("max_position_embeddings").asInt();
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot read max_position_embeddings from " + modelDir, e);
+        }
     }
 
     public String apiKey() {

@@ -27,7 +27,7 @@ class BackendFailureE2eTest {
 
         List<String> tail;
         try (Api.Sse sse = api.stream("/v1/completions", completion(stack.modelName(), "Tell me a long story",
-                "max_tokens", StackExtension.MAX_MODEL_LEN - 64, "ignore_eos", true, "stream", true))) {
+                "max_tokens", stack.maxModelLen() - 64, "ignore_eos", true, "stream", true))) {
             assertThat(sse.status()).isEqualTo(200);
             for (int i = 0; i < 3; i++) assertThat(sse.next()).isNotNull().isNotEqualTo("[DONE]");
             // The stream's backend is the one with a running request (nothing else runs now).

@@ -22,7 +22,7 @@ class CancellationE2eTest {
         assertThat(Metrics.awaitSum(backends, RUNNING, v -> v == 0, Duration.ofSeconds(10))).as("idle before").isZero();
         double generatedBefore = Metrics.sum(backends, GENERATED);
         // Uncancelled, this runs to the context limit: thousands of tokens, many seconds on the test model.
-        int maxTokens = StackExtension.MAX_MODEL_LEN - 64;
+        int maxTokens = stack.maxModelLen() - 64;
 
         try (Api.Sse sse = Api.of(stack).stream("/v1/completions", completion(stack.modelName(), "Tell me a long story",
                 "max_tokens", maxTokens, "ignore_eos", true, "stream", true))) {

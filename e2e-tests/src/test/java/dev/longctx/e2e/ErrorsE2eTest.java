@@ -52,11 +52,11 @@ class ErrorsE2eTest {
 
     @Test
     void aPromptOverTheContextIs400WithVllmsWordingAlsoWhenStreaming() {
-        // ~2 tokens per repetition with this tokenizer: well over 4096 tokens.
-        String prompt = "a b ".repeat(3000);
+        // At least 2 tokens per repetition with byte-level BPE: about twice the context.
+        String prompt = "a b ".repeat(stack.maxModelLen());
         String message = assertError(api.post("/v1/completions", completion(model, prompt, "max_tokens", 4)),
                 400, "BadRequestError");
-        assertThat(message).startsWith("This model's maximum context length is " + StackExtension.MAX_MODEL_LEN + " tokens");
+        assertThat(message).startsWith("This model's maximum context length is " + stack.maxModelLen() + " tokens");
 
         // The length check runs before any SSE byte, so a stream gets a plain 400, not an event stream.
         try (Api.Sse sse = api.stream("/v1/chat/completions", chat(model, prompt, "max_tokens", 4, "stream", true))) {

@@ -42,7 +42,7 @@ class OpenAiApiE2eTest {
         assertThat(entry.path("id").asString()).isEqualTo(model);
         assertThat(entry.path("object").asString()).isEqualTo("model");
         assertThat(entry.path("owned_by").asString()).isEqualTo("longctx");
-        assertThat(entry.path("max_model_len").asInt()).isEqualTo(StackExtension.MAX_MODEL_LEN);
+        assertThat(entry.path("max_model_len").asInt()).isEqualTo(stack.maxModelLen());
     }
 
     @Test
@@ -196,8 +196,9 @@ class OpenAiApiE2eTest {
 
     @Test
     void includeUsageEndsWithAUsageChunkAndARepeatedPromptHitsThePrefixCache() {
-        // Long enough to fill several 16-token KV blocks, which is the prefix cache's unit.
-        String prompt = "The quick brown fox jumps over the lazy dog. ".repeat(8) + System.nanoTime();
+        // Unique from its first block (nothing cached yet) and long enough to fill several 16-token KV blocks,
+        // the prefix cache's unit.
+        String prompt = System.nanoTime() + " The quick brown fox jumps over the lazy dog.".repeat(8);
         var request = completion(model, prompt, "max_tokens", 4, "ignore_eos", true, "temperature", 0, "stream", true,
                 "stream_options", Api.obj("include_usage", true));
 

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.extension.TestWatcher;
  * root context's store so JUnit closes it after the last class (and the Stack's shutdown hook covers an early
  * JVM exit). A failed test prints the tail of every service's log.
  *
- * <p>The stack: a random Qwen2 model with 4096 positions (long streams last seconds), tokenizer-service, two
+ * <p>The stack: a random Qwen2 model with 4096 positions (long streams last seconds; -D{@value #MODEL_PROPERTY}=DIR
+ * serves another model directory), tokenizer-service, two
  * inference-services and the gateway (API key {@link #API_KEY}), plus the rate-limited edge gateway with no live
  * backend. The backends are made easy to saturate for the queue-full test: at most 2 sequences run and 2 wait
  * on each, so a burst of long requests overflows both.
@@ -20,7 +21,10 @@ import org.junit.jupiter.api.extension.TestWatcher;
 public final class StackExtension implements ParameterResolver, TestWatcher {
 
     public static final String API_KEY = "e2e-secret-key";
-    public static final int MAX_MODEL_LEN = 4096;
+    /** max_position_embeddings of the random model. */
+    public static final int RANDOM_MODEL_LEN = 4096;
+    /** Set to a model directory to run the suite on it instead of the random model. */
+    public static final String MODEL_PROPERTY = "longctx.e2e.model";
     public static final int MAX_WAITING = 2;
     public static final int MAX_NUM_SEQS = 2;
 
@@ -52,7 +56,9 @@ public final class StackExtension implements ParameterResolver, TestWatcher {
     private static Stack start() {
         Path root = Stack.findRoot();
         long started = System.nanoTime();
-        Stack stack = Stack.start(new Stack.Options(root, null, MAX_MODEL_LEN, 2, API_KEY, true, true,
+        String model = System.getProperty(MODEL_PROPERTY, "");
+        Stack stack = Stack.start(new Stack.Options(root, model.isBlank() ? null : Path.of(model), RANDOM_MODEL_LEN,
+                2, API_KEY, true, true,
                 List.of("--longctx.engine.max-waiting=" + MAX_WAITING,
                         "--longctx.engine.max-num-seqs=" + MAX_NUM_SEQS,
                         "--longctx.engine.threads=1"),
