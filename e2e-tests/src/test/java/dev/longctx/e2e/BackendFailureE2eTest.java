@@ -38,8 +38,9 @@ class BackendFailureE2eTest {
             long killed = System.nanoTime();
 
             tail = sse.rest();
-            System.out.printf("e2e: killed %s; the stream ended %.0f ms later with %d more events%n",
-                    serving, (System.nanoTime() - killed) / 1e6, tail.size());
+            System.out.printf("e2e: killed %s; the stream ended %.0f ms later with %d more events, the last two: %s%n",
+                    serving, (System.nanoTime() - killed) / 1e6, tail.size(),
+                    tail.subList(Math.max(0, tail.size() - 2), tail.size()));
         }
 
         // Whatever tokens were in flight, the stream ends with one error event and [DONE]: no hang, no bare EOF.
