@@ -14,7 +14,9 @@ class EngineConfiguration {
         ServingConfig defaults = ServingConfig.defaults();
         int maxWaiting = properties.maxWaiting() != null && properties.maxWaiting() > 0
                 ? properties.maxWaiting() : defaults.maxWaiting();
+        int maxNumSeqs = properties.maxNumSeqs() != null && properties.maxNumSeqs() > 0
+                ? properties.maxNumSeqs() : defaults.maxNumSeqs();
         return (dir, options) -> Engines.open(dir, options,
-                new ServingConfig(defaults.maxNumSeqs(), maxWaiting, defaults.maxModelLen()));
+                new ServingConfig(maxNumSeqs, maxWaiting, defaults.maxModelLen()));
     }
 }

@@ -14,6 +14,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param blockSize           tokens per KV block
  * @param maxWaiting          requests that may wait for a batch slot before new ones get 503 (0 = the engine's
  *                            own bound only)
+ * @param maxNumSeqs          most sequences in the running batch (vLLM's --max-num-seqs; unset = the engine's
+ *                            default); at most maxNumBatchedTokens
  * @param threads             CPU worker threads (0 = all cores)
  * @param dca                 use Dual Chunk Attention when the model has it
  * @param sparse              allow sparse prefill
@@ -27,6 +29,7 @@ public record EngineProperties(
         Long kvCacheBytes,
         Integer blockSize,
         Integer maxWaiting,
+        Integer maxNumSeqs,
         Integer threads,
         Boolean dca,
         Boolean sparse,
