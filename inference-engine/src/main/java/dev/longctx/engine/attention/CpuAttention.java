@@ -121,7 +121,7 @@ public final class CpuAttention implements Attention {
         for (Piece piece : pieces) {
             PieceQueries pq = new PieceQueries(rope, geometry.dca(), q, qDim, start, piece);
             if (sparse) {
-                SparsePrefill.run(this, pq, layer, kv, scale, sparseConfig.layer(layer), start, out, tally);
+                SparsePrefill.run(this, pq, layer, kv, scale, sparseConfig.layer(layer), start, out, tally, options.recorder());
             } else {
                 dense(pq, layer, kv, scale, start, out);
                 if (tally != null) tally.addDense(piece);

@@ -10,4 +10,10 @@ public interface RecallRecorder {
      * @param causalPairs   causal (query, key) pairs that exist for those rows
      */
     void record(int layer, int head, double recallSum, long rows, long computedPairs, long causalPairs);
+
+    /**
+     * The vertical and slash indices the estimation kept for one head of one prefill piece, for analysis (e.g. where
+     * the slashes fall); the default ignores them.
+     */
+    default void selected(int layer, int head, VerticalSlash.Selection selection) {}
 }

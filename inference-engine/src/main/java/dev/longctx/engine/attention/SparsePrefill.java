@@ -17,7 +17,8 @@ final class SparsePrefill {
     record HeadPlan(VerticalSlash.Selection selection, int[][] fallback) {}
 
     static void run(CpuAttention attn, PieceQueries pq, int layer, SequenceKv kv, float scale,
-                    SparseAttentionConfig.HeadBudget[] budgets, int start, float[] out, RecallTally tally) {
+                    SparseAttentionConfig.HeadBudget[] budgets, int start, float[] out, RecallTally tally,
+                    RecallRecorder recorder) {
         AttentionGeometry g = attn.geometry();
         Piece piece = pq.piece();
         int heads = g.numHeads();
@@ -26,6 +27,9 @@ final class SparsePrefill {
 
         HeadPlan[] plans = new HeadPlan[heads];
         attn.parallel(heads, h -> plans[h] = plan(pq, kv, layer, h, h / g.groupSize(), scale, budgets[h]));
+        if (recorder != null) {
+            for (int h = 0; h < heads; h++) recorder.selected(layer, h, plans[h].selection());
+        }
 
         int blocks = (piece.rows() + CpuAttention.ROW_BLOCK - 1) / CpuAttention.ROW_BLOCK;
         double[] recall = tally == null ? null : new double[heads * blocks];
