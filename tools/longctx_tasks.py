@@ -151,7 +151,7 @@ def make_example(rng, task, n_tokens, ntok=rough_ntok, classic=None):
         question, answer = PASSKEY_QUESTION, passkey_answer(n)
         info = {"value": n}
     elif task == "kv":
-        k = rng.randint(2, max(2, min(8, (n_tokens - 64) // 16)))  # fewer pairs in short examples
+        k = rng.randint(2, max(2, min(16, (n_tokens - 64) // 16)))  # fewer pairs in short examples
         keys = rng.sample(range(1000, 10000), k)
         vals = [_number(rng, 4, 6) for _ in keys]
         needles = [f"key-{a}: value-{b}." for a, b in zip(keys, vals)]
@@ -160,7 +160,7 @@ def make_example(rng, task, n_tokens, ntok=rough_ntok, classic=None):
         answer = f"The value of key-{keys[j]} is value-{vals[j]}."
         info = {"value": vals[j]}
     elif task == "multi":
-        k = rng.randint(2, max(2, min(6, (n_tokens - 64) // 16)))
+        k = rng.randint(2, max(2, min(12, (n_tokens - 64) // 16)))
         words = rng.sample(WORDS, k)
         nums = [_number(rng, 4, 7) for _ in words]
         needles = [f"The special magic number for {w} is {x}." for w, x in zip(words, nums)]
