@@ -1,5 +1,7 @@
 package dev.longctx.inferenceservice.generate;
 
+import dev.longctx.engine.model.GenerationConfig;
+import dev.longctx.engine.model.GenerationConfigLoader;
 import dev.longctx.common.wire.SamplingOptions;
 import dev.longctx.engine.sampling.SamplingParams;
 import dev.longctx.engine.serving.EngineException;
@@ -11,10 +13,10 @@ import org.springframework.stereotype.Component;
 @Component
 class SamplingResolver {
 
-    private final ModelSamplingDefaults model;
+    private final GenerationConfig model;
 
     SamplingResolver(ModelProperties properties) {
-        this.model = ModelSamplingDefaults.read(properties.path());
+        this.model = properties.path() == null ? GenerationConfig.empty() : GenerationConfigLoader.load(properties.path());
     }
 
     /**
