@@ -35,7 +35,7 @@ class DefaultModelE2eTest {
     void chatAnswersAPasskeyHiddenInALongContext() {
         PasskeyTask.Sample sample;
         try (HfTokenizer tokenizer = HfTokenizer.load(stack.modelDir())) {
-            sample = new PasskeyTask(tokenizer).sample(1536, 0.3, new SplittableRandom(11));
+            sample = new PasskeyTask(tokenizer).sample(1800, 0.3, new SplittableRandom(11));
         }
         Api.Response response = Api.of(stack).post("/v1/chat/completions",
                 Api.chat(stack.modelName(), sample.userMessage(), "max_tokens", 16, "temperature", 0));
