@@ -31,6 +31,7 @@ public final class AttentionScalingBench {
         List<Integer> lengths = List.of(4096, 8192, 16384, 32768);
         int threads = 0, chunk = 4096, sparseThreshold = 1024;
         Path sparseConfig = null;
+        java.util.Map<String, Path> extraSparse = new java.util.LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--model" -> model = Path.of(args[++i]);
@@ -39,6 +40,10 @@ public final class AttentionScalingBench {
                 case "--prefill-chunk" -> chunk = Integer.parseInt(args[++i]);
                 case "--sparse-threshold" -> sparseThreshold = Integer.parseInt(args[++i]);
                 case "--sparse-config" -> sparseConfig = Path.of(args[++i]);
+                case "--extra-sparse" -> { // label=FILE: one more DCA+sparse row with other budgets
+                    String[] kv = args[++i].split("=", 2);
+                    extraSparse.put(kv[0], Path.of(kv[1]));
+                }
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -55,6 +60,10 @@ public final class AttentionScalingBench {
                 rows.add(run(model, base.withDca(false).withSparse(false, sparseThreshold, null), "dense (RoPE)", ids, false));
                 rows.add(run(model, base.withDca(true).withSparse(false, sparseThreshold, null), "DCA", ids, false));
                 rows.add(run(model, base.withDca(true).withSparse(true, sparseThreshold, sparseConfig), "DCA+sparse", ids, true));
+                for (var extra : extraSparse.entrySet()) {
+                    rows.add(run(model, base.withDca(true).withSparse(true, sparseThreshold, extra.getValue()),
+                            "DCA+sparse " + extra.getKey(), ids, true));
+                }
             }
         }
         System.out.println();

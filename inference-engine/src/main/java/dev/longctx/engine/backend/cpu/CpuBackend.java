@@ -72,10 +72,16 @@ public final class CpuBackend implements Backend {
             // Decode: stream weights once, widening in registers.
             int perTask = Math.max(1, blocks / (threads * 4));
             int tasks = (blocks + perTask - 1) / perTask;
+            boolean pairs = w.dtype() == DType.BF16 && cols % (2 * F.length()) == 0;
+            float[][] split = new float[n][];
+            if (pairs) for (int t = 0; t < n; t++) split[t] = evenOdd(x, t * cols, cols);
             parallelFor(tasks, task -> {
                 int r0 = task * perTask * ROW_BLOCK;
                 int r1 = Math.min(rows, r0 + perTask * ROW_BLOCK);
-                for (int t = 0; t < n; t++) matvecRows(w, x, t * cols, cols, r0, r1, out, t * rows);
+                for (int t = 0; t < n; t++) {
+                    if (pairs) matvecBf16Pairs(w, split[t], cols, r0, r1, out, t * rows);
+                    else matvecRows(w, x, t * cols, cols, r0, r1, out, t * rows);
+                }
             });
         } else {
             parallelFor(blocks, b -> {
@@ -95,6 +101,66 @@ public final class CpuBackend implements Backend {
             scratch.set(s);
         }
         return s;
+    }
+
+    /** x[off, off + cols) de-interleaved: even elements in the first half, odd ones in the second. */
+    private static float[] evenOdd(float[] x, int off, int cols) {
+        float[] s = new float[cols];
+        int half = cols / 2;
+        for (int i = 0; i < half; i++) {
+            s[i] = x[off + 2 * i];
+            s[half + i] = x[off + 2 * i + 1];
+        }
+        return s;
+    }
+
+    /**
+     * bf16 matvec reading weights as 32-bit pairs: in little-endian memory an int holds element 2i in its low half
+     * and 2i+1 in its high half, so a shift and a mask turn one load into the even and the odd fp32 lanes, with no
+     * widening conversion. x comes de-interleaved ({@link #evenOdd}) to match. Four rows share each x load.
+     */
+    private static void matvecBf16Pairs(Tensor w, float[] xs, int cols, int r0, int r1, float[] out, int outOff) {
+        MemorySegment seg = w.data();
+        int half = cols / 2;
+        long rowBytes = cols * 2L;
+        int step = F.length();
+        int r = r0;
+        for (; r + 4 <= r1; r += 4) {
+            long b0 = r * rowBytes, b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+            FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+            for (int i = 0; i < half; i += step) {
+                FloatVector xe = FloatVector.fromArray(F, xs, i);
+                FloatVector xo = FloatVector.fromArray(F, xs, half + i);
+                long o = i * 4L;
+                IntVector p0 = IntVector.fromMemorySegment(I, seg, b0 + o, ByteOrder.LITTLE_ENDIAN);
+                IntVector p1 = IntVector.fromMemorySegment(I, seg, b1 + o, ByteOrder.LITTLE_ENDIAN);
+                IntVector p2 = IntVector.fromMemorySegment(I, seg, b2 + o, ByteOrder.LITTLE_ENDIAN);
+                IntVector p3 = IntVector.fromMemorySegment(I, seg, b3 + o, ByteOrder.LITTLE_ENDIAN);
+                a0 = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a0);
+                c0 = p0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(xo, c0);
+                a1 = p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a1);
+                c1 = p1.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(xo, c1);
+                a2 = p2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a2);
+                c2 = p2.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(xo, c2);
+                a3 = p3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xe, a3);
+                c3 = p3.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(xo, c3);
+            }
+            out[outOff + r] = a0.add(c0).reduceLanes(VectorOperators.ADD);
+            out[outOff + r + 1] = a1.add(c1).reduceLanes(VectorOperators.ADD);
+            out[outOff + r + 2] = a2.add(c2).reduceLanes(VectorOperators.ADD);
+            out[outOff + r + 3] = a3.add(c3).reduceLanes(VectorOperators.ADD);
+        }
+        for (; r < r1; r++) {
+            long b = r * rowBytes;
+            FloatVector a = FloatVector.zero(F), c = FloatVector.zero(F);
+            for (int i = 0; i < half; i += step) {
+                IntVector p = IntVector.fromMemorySegment(I, seg, b + i * 4L, ByteOrder.LITTLE_ENDIAN);
+                a = p.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, i), a);
+                c = p.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, xs, half + i), c);
+            }
+            out[outOff + r] = a.add(c).reduceLanes(VectorOperators.ADD);
+        }
     }
 
     /** out[outOff + r] = w[r] · x[xOff ..] for r in [r0, r1), four rows at a time to reuse each x load. */
