@@ -137,7 +137,7 @@ Try:
 
   curl -s http://localhost:$GATEWAY_PORT/v1/chat/completions \\
     -H 'Content-Type: application/json' \\
-    -d '{"model": "$MODEL_NAME", "messages": [{"role": "user", "content": "Say hello in five words."}], "max_tokens": 32}'
+    -d '{"model": "$MODEL_NAME", "max_tokens": 16, "temperature": 0, "messages": [{"role": "user", "content": "The grass is green. The pass key is 48213. Remember it. 48213 is the pass key. The sky is blue.\\nWhat is the pass key?"}]}'
 
 Metrics: http://localhost:$INFERENCE_PORT/metrics   Logs: run/logs/   Stop: Ctrl-C
 USAGE
