@@ -10,7 +10,6 @@ import dev.longctx.engine.model.SequenceChunk;
 import dev.longctx.engine.sampling.Sampler;
 import dev.longctx.engine.sampling.SamplingParams;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.IntPredicate;
@@ -25,13 +24,6 @@ public final class Generator {
 
     public Generator(Qwen2Model model) {
         this.model = model;
-    }
-
-    /** EOS ids from generation_config.json and config.json together. */
-    public Set<Integer> eosTokenIds() {
-        Set<Integer> eos = new HashSet<>(model.generationConfig().eosTokenIds());
-        eos.addAll(model.config().eosTokenIds());
-        return eos;
     }
 
     /** Logits of every position, prefilled in pieces of at most the configured chunk size. */
@@ -61,7 +53,7 @@ public final class Generator {
         int maxLen = promptIds.length + params.maxTokens();
         SequenceKv kv = newSequenceKv(maxLen);
         RandomGenerator rng = Sampler.rngFor(params.seed());
-        Set<Integer> eos = params.ignoreEos() ? Set.of() : eosTokenIds();
+        Set<Integer> eos = params.ignoreEos() ? Set.of() : StopChecker.eosIds(model.config(), model.generationConfig());
         int[] tokens = Arrays.copyOf(promptIds, maxLen);
         int length = promptIds.length;
 

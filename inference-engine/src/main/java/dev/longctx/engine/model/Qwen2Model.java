@@ -46,7 +46,7 @@ public final class Qwen2Model implements AutoCloseable {
     private final java.util.concurrent.atomic.LongAdder attentionNanos = new java.util.concurrent.atomic.LongAdder();
 
     private Qwen2Model(Path modelDir, EngineOptions options, ModelConfig config, GenerationConfig generationConfig, Checkpoint checkpoint,
-                       Backend backend, Attention attention) {
+                       Backend backend, AttentionGeometry geometry, Attention attention) {
         this.modelDir = modelDir;
         this.options = options;
         this.config = config;
@@ -54,7 +54,7 @@ public final class Qwen2Model implements AutoCloseable {
         this.checkpoint = checkpoint;
         this.backend = backend;
         this.attention = attention;
-        this.geometry = AttentionGeometry.of(config);
+        this.geometry = geometry;
         this.rope = new Rope(config.headDim(), config.ropeTheta());
         this.embedding = checkpoint.tensor(Qwen2TensorNames.EMBED_TOKENS);
         this.lmHead = config.tieWordEmbeddings() && !checkpoint.has(Qwen2TensorNames.LM_HEAD)
@@ -94,7 +94,7 @@ public final class Qwen2Model implements AutoCloseable {
             CpuAttention.checkBlockSize(geometry, options.kvBlockSize());
             CpuBackend backend = new CpuBackend(options.threads());
             Attention attention = new CpuAttention(geometry, sparse, options.sparseThreshold(), backend.pool());
-            return new Qwen2Model(modelDir, options, config, generation, checkpoint, backend, attention);
+            return new Qwen2Model(modelDir, options, config, generation, checkpoint, backend, geometry, attention);
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;
