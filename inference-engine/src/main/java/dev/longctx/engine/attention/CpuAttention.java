@@ -1,12 +1,12 @@
 package dev.longctx.engine.attention;
 
 import dev.longctx.engine.EngineOptions;
+import dev.longctx.engine.backend.cpu.ParallelLoop;
 import dev.longctx.engine.kv.SequenceKv;
 import dev.longctx.engine.model.DcaConfig;
 
 import java.util.List;
 import java.util.concurrent.ForkJoinPool;
-import java.util.stream.IntStream;
 
 /**
  * CPU attention: the executable specification of ALGORITHMS.md §1–§3 that GPU kernels are tested against.
@@ -221,11 +221,7 @@ public final class CpuAttention implements Attention {
 
     /** Runs tasks [0, count) on the pool; each task must write only its own outputs. */
     void parallel(int count, java.util.function.IntConsumer task) {
-        if (count == 1) {
-            task.accept(0);
-            return;
-        }
-        pool.submit(() -> IntStream.range(0, count).parallel().forEach(task)).join();
+        ParallelLoop.run(pool, pool.getParallelism(), count, task);
     }
 
 }

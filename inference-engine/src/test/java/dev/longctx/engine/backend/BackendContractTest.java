@@ -41,7 +41,7 @@ public abstract class BackendContractTest {
 
     @ParameterizedTest(name = "{0} rows={1} cols={2} n={3}")
     @CsvSource({
-            "BF16, 37, 64, 1", "BF16, 37, 64, 2", "BF16, 40, 96, 17", "BF16, 13, 20, 1", "BF16, 13, 20, 5",
+            "BF16, 37, 64, 1", "BF16, 37, 64, 2", "BF16, 37, 96, 1", "BF16, 300, 96, 2", "BF16, 29, 48, 2", "BF16, 40, 96, 17", "BF16, 13, 20, 1", "BF16, 13, 20, 5",
             "F16, 21, 48, 1", "F16, 21, 33, 9",
             "F32, 19, 64, 1", "F32, 19, 35, 1", "F32, 33, 80, 6"})
     void matmulMatchesNaiveReference(DType dtype, int rows, int cols, int n) {
