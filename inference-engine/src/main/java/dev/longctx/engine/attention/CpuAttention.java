@@ -33,6 +33,7 @@ public final class CpuAttention implements Attention {
     private final SparseAttentionConfig sparseConfig;
     private final int sparseThreshold;
     private final ForkJoinPool pool;
+    private final java.util.concurrent.atomic.LongAdder estimationNanos = new java.util.concurrent.atomic.LongAdder();
     private final int keySegment;
 
     /** Dense/DCA attention only, on the common pool. */
@@ -68,6 +69,15 @@ public final class CpuAttention implements Attention {
     }
 
     public AttentionGeometry geometry() { return geometry; }
+
+    /**
+     * Wall time spent estimating sparse indices (steps 1–3 of ALGORITHMS.md §2) since construction, in seconds.
+     * Estimation scores n_q queries against every earlier key once per prefill piece, so it is the one quadratic
+     * term of sparse prefill: benchmarks report it apart from the sparse kernel.
+     */
+    public double sparseEstimationSeconds() { return estimationNanos.sum() / 1e9; }
+
+    void addEstimationNanos(long nanos) { estimationNanos.add(nanos); }
 
     /**
      * Paged KV blocks must divide the DCA chunk length L, so that no block straddles a chunk boundary (§1).

@@ -13,12 +13,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>K/V are read straight from the paged cache of one KV head: GQA never materialises repeated K/V.
  *
- * <p>Softmax is online (running max, rescaled sums) over key tiles, so memory does not grow with the key count.
+ * <p>Softmax is online (running max, rescaled sums) over {@link KeyTile}s of 64 keys, so memory does not grow with
+ * the key count; each tile is gathered once and then read from L1 by every row of the block.
  */
 public final class PartAttention {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    /** Keys per tile: the tile's K/V rows stay hot in cache while every row of the query block reads them. */
-    private static final int KEY_TILE = 64;
 
     private PartAttention() {}
 
@@ -51,37 +50,28 @@ public final class PartAttention {
         float[] sum = new float[allRows];
         java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
         java.util.Arrays.fill(o, oOff, oOff + allRows * headDim, 0f);
-        float[] logits = new float[KEY_TILE];
-        float[][] kArr = new float[KEY_TILE][];
-        float[][] vArr = new float[KEY_TILE][];
-        int[] kvOff = new int[KEY_TILE];
+        KeyTile tile = new KeyTile(headDim);
+        float[] logits = new float[KeyTile.SIZE];
+        float[] p = new float[KeyTile.SIZE];
 
-        for (int t0 = 0; t0 < nKeys; t0 += KEY_TILE) {
-            int tileLen = Math.min(KEY_TILE, nKeys - t0);
+        for (int t0 = 0; t0 < nKeys; t0 += KeyTile.SIZE) {
+            int tileLen = Math.min(KeyTile.SIZE, nKeys - t0);
             int firstKey = keys.get(t0);
+            int lastKey = keys.get(t0 + tileLen - 1);
             // Rows before the tile's first key see nothing of it under the causal mask.
             if (causal && firstKey > firstRow + rows - 1) break;
-            for (int t = 0; t < tileLen; t++) {
-                int k = keys.get(t0 + t);
-                kArr[t] = kv.keys(layer, k);
-                vArr[t] = kv.values(layer, k);
-                kvOff[t] = kv.offset(k, kvHead);
-            }
+            tile.gather(kv, layer, kvHead, keys, t0, tileLen, true);
             for (int r = 0; r < allRows; r++) {
                 int visible = tileLen;
                 if (causal) {
                     long limit = firstRow + r % rows;
                     if (firstKey > limit) continue;
-                    visible = 0;
-                    while (visible < tileLen && keys.get(t0 + visible) <= limit) visible++;
+                    if (lastKey > limit) {
+                        visible = 0;
+                        while (visible < tileLen && keys.get(t0 + visible) <= limit) visible++;
+                    }
                 }
-                int qr = qOff + r * headDim;
-                float tileMax = Float.NEGATIVE_INFINITY;
-                for (int t = 0; t < visible; t++) {
-                    float s = dot(q, qr, kArr[t], kvOff[t], headDim) * scale;
-                    logits[t] = s;
-                    if (s > tileMax) tileMax = s;
-                }
+                float tileMax = tile.logits(q, qOff + r * headDim, scale, visible, logits);
                 float newMax = Math.max(max[r], tileMax);
                 int or = oOff + r * headDim;
                 if (newMax > max[r] && max[r] != Float.NEGATIVE_INFINITY) {
@@ -90,13 +80,8 @@ public final class PartAttention {
                     scaleInPlace(o, or, headDim, c);
                 }
                 max[r] = newMax;
-                float acc = sum[r];
-                for (int t = 0; t < visible; t++) {
-                    float p = (float) Math.exp(logits[t] - newMax);
-                    acc += p;
-                    axpy(p, vArr[t], kvOff[t], o, or, headDim);
-                }
-                sum[r] = acc;
+                sum[r] += KeyTile.exp(logits, visible, newMax, p);
+                tile.accumulate(p, visible, o, or);
             }
         }
         for (int r = 0; r < allRows; r++) {

@@ -13,6 +13,7 @@ import java.util.List;
 final class SparsePrefill {
     private SparsePrefill() {}
 
+
     /** The per-block key set of every part of one head, and the per-piece fallback decisions. */
     record HeadPlan(VerticalSlash.Selection selection, int[][] fallback) {}
 
@@ -26,7 +27,9 @@ final class SparsePrefill {
         pq.prepareCritical(piece.rows() - nq);
 
         HeadPlan[] plans = new HeadPlan[heads];
+        long t0 = System.nanoTime();
         attn.parallel(heads, h -> plans[h] = plan(pq, kv, layer, h, h / g.groupSize(), scale, budgets[h]));
+        attn.addEstimationNanos(System.nanoTime() - t0);
         if (recorder != null) {
             for (int h = 0; h < heads; h++) recorder.selected(layer, h, plans[h].selection());
         }

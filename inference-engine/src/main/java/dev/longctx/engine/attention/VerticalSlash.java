@@ -4,6 +4,9 @@ import dev.longctx.engine.kv.SequenceKv;
 
 import java.util.Arrays;
 import java.util.List;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * MInference "vertical-slash" index selection and its kernel semantics (ALGORITHMS.md §2), per prefill piece and
@@ -22,6 +25,12 @@ public final class VerticalSlash {
     public static final int BLOCK = 64;
     /** Keys given to a part that no selected index reaches. */
     public static final int FALLBACK_KEYS = 5;
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Bound on the estimation's logit buffer (~8 MB): all 64 rows at once up to 32K keys, fewer rows beyond. */
+    static final int ESTIMATE_BUFFER_FLOATS = 64 * (32768 + 64);
+    /** Reused per thread: estimation runs for every head of every piece, and zeroing 8 MB each time would show. */
+    private static final ThreadLocal<float[]> ESTIMATE_BUFFER = new ThreadLocal<>();
 
     private VerticalSlash() {}
 
@@ -50,6 +59,11 @@ public final class VerticalSlash {
 
     /** Needs {@link PieceQueries#prepareCritical} for row rows − n_q to have been called. */
     static Scores scores(PieceQueries pq, SequenceKv kv, int layer, int head, int kvHead, float scale) {
+        return scores(pq, kv, layer, head, kvHead, scale, ESTIMATE_BUFFER_FLOATS);
+    }
+
+    /** With the logit buffer bounded to {@code bufferFloats} (tests use a small one to exercise row groups). */
+    static Scores scores(PieceQueries pq, SequenceKv kv, int layer, int head, int kvHead, float scale, int bufferFloats) {
         Piece piece = pq.piece();
         int end = piece.end();
         int nq = Math.min(LAST_Q, piece.rows());
@@ -59,34 +73,79 @@ public final class VerticalSlash {
         float[][] qc = new float[parts.size()][nq * d];
         for (int a = 0; a < parts.size(); a++) pq.rotateCritical(a, head, r0, nq, qc[a]);
 
-        float[] vertical = new float[end];
-        float[] slash = new float[end];
-        float[] logits = new float[end];
-        for (int r = 0; r < nq; r++) {
-            int limit = end - nq + r; // causal corner: row r sees keys ≤ its own position
-            float max = Float.NEGATIVE_INFINITY;
+        // Rows go in groups whose logits fit a bounded buffer: each key tile is gathered once per group, and each
+        // (row, key) logit is computed and exponentiated once. Up to 32K keys that is one group of all n_q rows.
+        int group = Math.max(1, Math.min(nq, bufferFloats / (end + KeyTile.SIZE)));
+        int stride = end + KeyTile.SIZE; // room for the −∞ lanes a tile writes past its last visible key
+        float[] buf = ESTIMATE_BUFFER.get();
+        if (buf == null || buf.length < group * stride) {
+            buf = new float[group * stride];
+            ESTIMATE_BUFFER.set(buf);
+        }
+        float[] rowMax = new float[group];
+        // Padded by a tile so that whole vectors can be added past the last key.
+        float[] vertical = new float[end + KeyTile.SIZE];
+        float[] slash = new float[end + KeyTile.SIZE];
+        KeyTile tile = new KeyTile(d);
+        for (int g0 = 0; g0 < nq; g0 += group) {
+            int rows = Math.min(group, nq - g0);
+            Arrays.fill(rowMax, Float.NEGATIVE_INFINITY);
             for (int a = 0; a < parts.size(); a++) {
                 DcaPart part = parts.get(a);
-                int to = Math.min(part.keyTo(), limit + 1);
-                for (int j = part.keyFrom(); j < to; j++) {
-                    float x = PartAttention.dot(qc[a], r * d, kv.keys(layer, j), kv.offset(j, kvHead), d) * scale;
-                    logits[j] = x;
-                    if (x > max) max = x;
+                int to = Math.min(part.keyTo(), end);
+                for (int j0 = part.keyFrom(); j0 < to; j0 += KeyTile.SIZE) {
+                    int len = Math.min(KeyTile.SIZE, to - j0);
+                    tile.gather(kv, layer, kvHead, Keys.range(j0, j0 + len), 0, len, false);
+                    for (int i = 0; i < rows; i++) {
+                        int r = g0 + i;
+                        int limit = end - nq + r; // causal corner: row r sees keys ≤ its own position
+                        int visible = Math.min(len, limit + 1 - j0);
+                        if (visible <= 0) continue;
+                        float m = tile.logits(qc[a], r * d, scale, visible, buf, i * stride + j0);
+                        rowMax[i] = Math.max(rowMax[i], m);
+                    }
                 }
             }
-            double sum = 0;
-            for (int j = 0; j <= limit; j++) sum += Math.exp(logits[j] - max);
-            float inv = (float) (1.0 / sum);
-            int shift = nq - 1 - r;
-            for (int j = 0; j <= limit; j++) {
-                float p = (float) Math.exp(logits[j] - max) * inv;
-                vertical[j] += p;
-                slash[j + shift] += p;
+            for (int i = 0; i < rows; i++) {
+                int r = g0 + i;
+                int seen = end - nq + r + 1;
+                int off = i * stride;
+                // Keys past the row's own position were written as −∞ or never written: mask them to 0 weight.
+                float sum = expInPlace(buf, off, seen, rowMax[i]);
+                float inv = 1f / sum;
+                addScaled(buf, off, seen, inv, vertical, slash, nq - 1 - r);
             }
         }
+        vertical = Arrays.copyOf(vertical, end);
+        slash = Arrays.copyOf(slash, end);
         Arrays.fill(vertical, 0, Math.min(FORCED_VERTICALS, end), Float.POSITIVE_INFINITY);
         Arrays.fill(slash, Math.max(0, end - FORCED_SLASHES), end, Float.POSITIVE_INFINITY);
         return new Scores(vertical, slash);
+    }
+
+    /** x[off, off + n) = exp(x − m); lanes past n in the last vector become 0. Returns the sum. */
+    private static float expInPlace(float[] x, int off, int n, float m) {
+        FloatVector sum = FloatVector.zero(F);
+        for (int j = 0; j < n; j += F.length()) {
+            FloatVector e = FloatVector.fromArray(F, x, off + j).sub(m).lanewise(VectorOperators.EXP);
+            if (j + F.length() > n) e = e.blend(0f, F.indexInRange(j, n).not());
+            e.intoArray(x, off + j);
+            sum = sum.add(e);
+        }
+        return sum.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * vertical[j] += c · p[pOff + j] and slash[j + shift] += c · p[pOff + j] for j in [0, n rounded up to the
+     * vector length), in one read of p; p's lanes past n are 0.
+     */
+    private static void addScaled(float[] p, int pOff, int n, float c, float[] vertical, float[] slash, int shift) {
+        FloatVector cv = FloatVector.broadcast(F, c);
+        for (int j = 0; j < n; j += F.length()) {
+            FloatVector x = FloatVector.fromArray(F, p, pOff + j).mul(cv);
+            x.add(FloatVector.fromArray(F, vertical, j)).intoArray(vertical, j);
+            x.add(FloatVector.fromArray(F, slash, shift + j)).intoArray(slash, shift + j);
+        }
     }
 
     /**

@@ -130,6 +130,9 @@ public final class Qwen2Model implements AutoCloseable {
 
     public AttentionGeometry geometry() { return geometry; }
 
+    /** The model's one attention implementation. */
+    public Attention attention() { return attention; }
+
     public Backend backend() { return backend; }
 
     /** A KV cache of {@code blocks} blocks shaped for this model. */

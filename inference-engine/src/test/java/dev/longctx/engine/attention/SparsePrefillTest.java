@@ -77,6 +77,25 @@ class SparsePrefillTest {
     }
 
     @Test
+    void estimationInRowGroupsEqualsAllRowsAtOnce() {
+        AttentionGeometry g = geometry(DCA);
+        int t = 260;
+        RandomKv kv = RandomKv.create(g, t, 25);
+        float[] q = RandomKv.queries(g, t, 26);
+        Piece piece = Piece.split(DCA, 240, 260).get(0);
+        PieceQueries pq = new PieceQueries(new Rope(16, g.ropeTheta()), DCA, q, g.qDim(), 0, piece);
+        pq.prepareCritical(0);
+        float scale = (float) NaiveAttention.scale(DCA, 16, t);
+        for (int h = 0; h < 6; h++) {
+            VerticalSlash.Scores all = VerticalSlash.scores(pq, kv.kv(), 0, h, h / 3, scale);
+            // Room for 3 rows of logits: the 20 query rows go in 7 groups.
+            VerticalSlash.Scores grouped = VerticalSlash.scores(pq, kv.kv(), 0, h, h / 3, scale, 3 * (t + 64));
+            assertThat(grouped.vertical()).as("head %d", h).containsExactly(all.vertical());
+            assertThat(grouped.slash()).as("head %d", h).containsExactly(all.slash());
+        }
+    }
+
+    @Test
     void budgetsCoveringEveryKeyEqualDenseWithRecallOne() {
         for (DcaConfig dca : new DcaConfig[] {DCA, null}) {
             AttentionGeometry g = geometry(dca);
