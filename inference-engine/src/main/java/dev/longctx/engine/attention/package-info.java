@@ -6,7 +6,9 @@
  *   <li>{@link dev.longctx.engine.attention.CpuAttention} — the one {@link dev.longctx.engine.attention.Attention}
  *       call: dense RoPE, DCA, sparse prefill, recall recording.</li>
  *   <li>{@link dev.longctx.engine.attention.PartAttention} — the primitive: rotated query rows vs a key range or
- *       index set of one KV head, causal or not, returning O and LSE (online softmax, fp32); and the LSE merge.</li>
+ *       index set of one KV head, causal or not, returning O and LSE (online softmax, fp32); and the LSE merge.
+ *       {@link dev.longctx.engine.attention.KeyTile} is its inner loop: 64 keys gathered once, K transposed so a
+ *       row's logits need no horizontal sums.</li>
  *   <li>{@link dev.longctx.engine.attention.Piece} / {@link dev.longctx.engine.attention.DcaPart} — the §1 prefill
  *       loop: new tokens split at DCA chunk boundaries into intra/succ/inter parts with their query rotations.</li>
  *   <li>{@link dev.longctx.engine.attention.VerticalSlash} / {@code SparsePrefill} — §2 estimation, selection and
@@ -25,7 +27,7 @@
  *   <li>Top-k ties (only among forced +∞ entries, when a budget is below 30 verticals or 100 slashes) keep the
  *       lowest key indices for verticals and the nearest diagonals for slashes; budgets above the key count keep
  *       everything.</li>
- *   <li>Estimation softmax sums in double over fp32 logits; all attention arithmetic is fp32.</li>
+ *   <li>All attention arithmetic, estimation included, is fp32; exp is the Vector API's lanewise EXP.</li>
  * </ul>
  */
 package dev.longctx.engine.attention;
