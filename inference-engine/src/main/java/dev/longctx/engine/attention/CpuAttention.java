@@ -33,6 +33,8 @@ public final class CpuAttention implements Attention {
     private final SparseAttentionConfig sparseConfig;
     private final int sparseThreshold;
     private final ForkJoinPool pool;
+    /** Threads a parallel loop uses, the calling thread included. */
+    private final int parallelism;
     private final java.util.concurrent.atomic.LongAdder estimationNanos = new java.util.concurrent.atomic.LongAdder();
     private final int keySegment;
 
@@ -66,6 +68,8 @@ public final class CpuAttention implements Attention {
         this.sparseConfig = sparseConfig;
         this.sparseThreshold = sparseThreshold;
         this.pool = pool == null ? ForkJoinPool.commonPool() : pool;
+        // The common pool has one worker fewer than there are cores because its callers work too.
+        this.parallelism = this.pool == ForkJoinPool.commonPool() ? this.pool.getParallelism() + 1 : this.pool.getParallelism();
     }
 
     public AttentionGeometry geometry() { return geometry; }
@@ -231,7 +235,7 @@ public final class CpuAttention implements Attention {
 
     /** Runs tasks [0, count) on the pool; each task must write only its own outputs. */
     void parallel(int count, java.util.function.IntConsumer task) {
-        ParallelLoop.run(pool, pool.getParallelism(), count, task);
+        ParallelLoop.run(pool, parallelism, count, task);
     }
 
 }
