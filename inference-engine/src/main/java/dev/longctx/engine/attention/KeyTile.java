@@ -18,19 +18,16 @@ final class KeyTile {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
     private final int headDim;
-    /** kt[c * SIZE + t] = K[key t][c]. Lanes past {@link #length} hold stale but finite values. */
+    /** kt[c * SIZE + t] = K[key t][c]. Lanes past the gathered count hold stale but finite values. */
     private final float[] kt;
     /** v[t * headDim + c] = V[key t][c]. */
     private final float[] v;
-    private int length;
 
     KeyTile(int headDim) {
         this.headDim = headDim;
         this.kt = new float[headDim * SIZE];
         this.v = new float[SIZE * headDim];
     }
-
-    int length() { return length; }
 
     /** Loads keys[from, from + count) (count ≤ SIZE); V only when {@code withValues}. */
     void gather(SequenceKv kv, int layer, int kvHead, Keys keys, int from, int count, boolean withValues) {
@@ -41,7 +38,6 @@ final class KeyTile {
             for (int c = 0; c < headDim; c++) kt[c * SIZE + t] = kb[off + c];
             if (withValues) System.arraycopy(kv.values(layer, k), off, v, t * headDim, headDim);
         }
-        length = count;
     }
 
     /** Lanes needed to cover n keys: n rounded up to the vector length. */
@@ -50,7 +46,7 @@ final class KeyTile {
     }
 
     /**
-     * logits[t] = scale · q·k_t for t in [0, n), n ≤ length; lanes [n, lanes(n)) are set to −∞ so that whole
+     * logits[t] = scale · q·k_t for t in [0, n), n ≤ the gathered count; lanes [n, lanes(n)) are set to −∞ so that whole
      * vectors can be reduced and exponentiated. Returns the largest logit (−∞ when n = 0).
      */
     float logits(float[] q, int qOff, float scale, int n, float[] logits) {
