@@ -128,9 +128,10 @@ public final class AttentionScalingBench {
 
     /**
      * A copy of the model directory (weights and tokenizer linked, not copied) whose config.json has another DCA
-     * chunk_size and local_size. Sparse estimation runs once per DCA piece, so its quadratic share of the work is
-     * n_q / L of dense: 1/7 for the default model's L = 448, 1/3968 for the 1M models' L = 253,952. This shows
-     * the scaling at a realistic piece length; recall is still measured against the model's own full attention.
+     * chunk_size and local_size. Sparse estimation runs once per prefill piece, and pieces are cut at DCA chunk
+     * boundaries, so its quadratic share of the work is n_q / P of dense with P ≤ L: at least 1/7 for the default
+     * model's L = 448. This shows the scaling at a realistic piece length; recall is still measured against the
+     * model's own full attention. Everything created is deleted when the JVM exits.
      */
     static Path withDcaChunking(Path model, int chunkSize, int localSize) throws java.io.IOException {
         Path dir = java.nio.file.Files.createTempDirectory("longctx-dca-" + chunkSize + "-" + localSize + "-");
@@ -139,7 +140,7 @@ public final class AttentionScalingBench {
             for (Path f : files.toList()) {
                 String name = f.getFileName().toString();
                 if (name.equals("config.json") || name.equals("sparse_attention_config.json")) continue;
-                java.nio.file.Files.createSymbolicLink(dir.resolve(name), f.toAbsolutePath());
+                java.nio.file.Files.createSymbolicLink(dir.resolve(name), f.toAbsolutePath()).toFile().deleteOnExit();
             }
         }
         var json = tools.jackson.databind.json.JsonMapper.builder().build();
@@ -149,6 +150,7 @@ public final class AttentionScalingBench {
         dcaNode.put("chunk_size", chunkSize);
         dcaNode.put("local_size", localSize);
         json.writeValue(dir.resolve("config.json").toFile(), config);
+        dir.resolve("config.json").toFile().deleteOnExit(); // registered after dir: deleted before it
         System.err.printf(Locale.ROOT, "model %s with DCA chunk_size %d, local_size %d: %s%n", model, chunkSize, localSize, dir);
         return dir;
     }

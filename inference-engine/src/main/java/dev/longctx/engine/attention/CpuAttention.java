@@ -7,6 +7,7 @@ import dev.longctx.engine.model.DcaConfig;
 
 import java.util.List;
 import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * CPU attention: the executable specification of ALGORITHMS.md §1–§3 that GPU kernels are tested against.
@@ -35,7 +36,7 @@ public final class CpuAttention implements Attention {
     private final ForkJoinPool pool;
     /** Threads a parallel loop uses, the calling thread included. */
     private final int parallelism;
-    private final java.util.concurrent.atomic.LongAdder estimationNanos = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder estimationNanos = new LongAdder();
     private final int keySegment;
 
     /** Dense/DCA attention only, on the common pool. */

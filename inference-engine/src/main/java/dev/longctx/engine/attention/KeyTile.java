@@ -90,14 +90,15 @@ final class KeyTile {
     }
 
     /**
-     * p[t] = exp(logits[t] − m) for t < lanes(n) (0 past n, whose logits are −∞); returns Σ p over [0, n).
+     * p[pOff + t] = exp(x[xOff + t] − m) for t < n, and 0 for t in [n, lanes(n)) whatever x holds there; returns
+     * Σ p over [0, n). p may be x (in place).
      */
-    static float exp(float[] logits, int n, float m, float[] p) {
-        int end = lanes(n);
+    static float exp(float[] x, int xOff, int n, float m, float[] p, int pOff) {
         FloatVector sum = FloatVector.zero(S);
-        for (int j = 0; j < end; j += S.length()) {
-            FloatVector e = FloatVector.fromArray(S, logits, j).sub(m).lanewise(VectorOperators.EXP);
-            e.intoArray(p, j);
+        for (int j = 0; j < n; j += S.length()) {
+            FloatVector e = FloatVector.fromArray(S, x, xOff + j).sub(m).lanewise(VectorOperators.EXP);
+            if (j + S.length() > n) e = e.blend(0f, S.indexInRange(j, n).not());
+            e.intoArray(p, pOff + j);
             sum = sum.add(e);
         }
         return sum.reduceLanes(VectorOperators.ADD);

@@ -2,7 +2,6 @@ package dev.longctx.engine.attention;
 
 import dev.longctx.engine.kv.SequenceKv;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -66,10 +65,7 @@ public final class PartAttention {
                 if (causal) {
                     long limit = firstRow + r % rows;
                     if (firstKey > limit) continue;
-                    if (lastKey > limit) {
-                        visible = 0;
-                        while (visible < tileLen && keys.get(t0 + visible) <= limit) visible++;
-                    }
+                    if (lastKey > limit) visible = keys.countUpTo(limit) - t0;
                 }
                 float tileMax = tile.logits(q, qOff + r * headDim, scale, visible, logits);
                 float newMax = Math.max(max[r], tileMax);
@@ -80,7 +76,7 @@ public final class PartAttention {
                     scaleInPlace(o, or, headDim, c);
                 }
                 max[r] = newMax;
-                sum[r] += KeyTile.exp(logits, visible, newMax, p);
+                sum[r] += KeyTile.exp(logits, 0, visible, newMax, p, 0);
                 tile.accumulate(p, visible, o, or);
             }
         }
@@ -130,22 +126,6 @@ public final class PartAttention {
             }
             if (lseOut != null) lseOut[lseOutOff + i] = m + (float) Math.log(total);
         }
-    }
-
-    /** fp32 dot product of a[aOff, +n) and b[bOff, +n), vectorised. */
-    public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
-        int i = 0;
-        float s = 0f;
-        int bound = S.loopBound(n);
-        if (bound > 0) {
-            FloatVector acc = FloatVector.zero(S);
-            for (; i < bound; i += S.length()) {
-                acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
-            }
-            s = acc.reduceLanes(VectorOperators.ADD);
-        }
-        for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
-        return s;
     }
 
     /** y[yOff, +n) += a · x[xOff, +n). */

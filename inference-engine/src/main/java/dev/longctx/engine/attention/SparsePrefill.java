@@ -13,7 +13,6 @@ import java.util.List;
 final class SparsePrefill {
     private SparsePrefill() {}
 
-
     /** The per-block key set of every part of one head, and the per-piece fallback decisions. */
     record HeadPlan(VerticalSlash.Selection selection, int[][] fallback) {}
 

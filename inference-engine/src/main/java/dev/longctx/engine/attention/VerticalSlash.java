@@ -111,7 +111,7 @@ public final class VerticalSlash {
                 int seen = end - nq + r + 1;
                 int off = i * stride;
                 // Keys past the row's own position were written as −∞ or never written: mask them to 0 weight.
-                float sum = expInPlace(buf, off, seen, rowMax[i]);
+                float sum = KeyTile.exp(buf, off, seen, rowMax[i], buf, off);
                 float inv = 1f / sum;
                 addScaled(buf, off, seen, inv, vertical, slash, nq - 1 - r);
             }
@@ -121,18 +121,6 @@ public final class VerticalSlash {
         Arrays.fill(vertical, 0, Math.min(FORCED_VERTICALS, end), Float.POSITIVE_INFINITY);
         Arrays.fill(slash, Math.max(0, end - FORCED_SLASHES), end, Float.POSITIVE_INFINITY);
         return new Scores(vertical, slash);
-    }
-
-    /** x[off, off + n) = exp(x − m); lanes past n in the last vector become 0. Returns the sum. */
-    private static float expInPlace(float[] x, int off, int n, float m) {
-        FloatVector sum = FloatVector.zero(F);
-        for (int j = 0; j < n; j += F.length()) {
-            FloatVector e = FloatVector.fromArray(F, x, off + j).sub(m).lanewise(VectorOperators.EXP);
-            if (j + F.length() > n) e = e.blend(0f, F.indexInRange(j, n).not());
-            e.intoArray(x, off + j);
-            sum = sum.add(e);
-        }
-        return sum.reduceLanes(VectorOperators.ADD);
     }
 
     /**

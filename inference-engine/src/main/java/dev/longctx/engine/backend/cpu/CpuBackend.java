@@ -112,10 +112,10 @@ public final class CpuBackend implements Backend {
      * and 2i+1 in its high half, so a shift and a mask turn one load into the even and the odd fp32 lanes, with no
      * widening conversion. x comes de-interleaved ({@link #evenOdd}) to match.
      *
-     * <p>One weight row at a time, so that each thread reads one sequential stream. Decode is bound by DRAM, and
-     * on the dev VM interleaving four rows (four streams 1.8 KB apart, to share the x loads) halved the bandwidth a
-     * core reaches (10 vs 24 GB/s on the 272 MB lm_head); x stays in L1 either way. Every token of xs uses the row
-     * while it is in registers and L1, so the weights are read once however many tokens there are.
+     * <p>One weight row at a time, so that each thread reads one sequential stream: decode is bound by DRAM, and
+     * interleaving four rows (four streams 1.8 KB apart, to share the x loads) read markedly slower on the dev VM
+     * (BENCHMARKS.md §1, runs A/B against C/D); x stays in L1 either way. Every token of xs uses the row while it is
+     * in registers and L1, so the weights are read once however many tokens there are.
      */
     private static void matvecBf16Pairs(Tensor w, float[][] xs, int cols, int r0, int r1, float[] out, int outStride) {
         MemorySegment seg = w.data();
