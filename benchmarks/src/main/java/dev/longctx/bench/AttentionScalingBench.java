@@ -3,6 +3,8 @@ package dev.longctx.bench;
 import dev.longctx.engine.EngineOptions;
 import dev.longctx.engine.attention.CpuAttention;
 import dev.longctx.engine.attention.RecallAccumulator;
+import dev.longctx.engine.attention.RecallRecorder;
+import dev.longctx.engine.eval.BlockCost;
 import dev.longctx.engine.eval.PasskeyTask;
 import dev.longctx.engine.generate.Generator;
 import dev.longctx.engine.model.ModelConfig;
@@ -27,7 +29,7 @@ public final class AttentionScalingBench {
 
     /** estimationSeconds: the part of attentionSeconds spent choosing sparse indices (NaN for dense modes). */
     record Row(int tokens, String mode, double attentionSeconds, double estimationSeconds, double prefillSeconds,
-               double recall, double density) {}
+               double recall, double density, BlockCost.Means lastBlock) {}
 
     public static void main(String[] args) throws Exception {
         Path model = Path.of("models/longctx-tiny-chat");
@@ -86,17 +88,22 @@ public final class AttentionScalingBench {
             }
         }
         System.out.println();
-        System.out.println("| tokens | mode | attention s | of which estimation s | prefill s | attention vs dense | recall | density |");
-        System.out.println("|---:|---|---:|---:|---:|---:|---:|---:|");
+        System.out.println("| tokens | mode | attention s | of which estimation s | prefill s | attention vs dense | recall | density | keys per row | last block: band + other slashes (runs) + verticals |");
+        System.out.println("|---:|---|---:|---:|---:|---:|---:|---:|---:|---|");
         for (Row r : rows) {
             double dense = rows.stream().filter(x -> x.tokens() == r.tokens() && x.mode().startsWith("dense"))
                     .mapToDouble(Row::attentionSeconds).findFirst().orElse(Double.NaN);
-            System.out.printf(Locale.ROOT, "| %d | %s | %.2f | %s | %.2f | %.2f× | %s | %s |%n", r.tokens(), r.mode(),
+            // A causal row sees (T + 1) / 2 keys on average; density is the share of them the sparse kernel computed.
+            System.out.printf(Locale.ROOT, "| %d | %s | %.2f | %s | %.2f | %.2f× | %s | %s | %s | %s |%n", r.tokens(), r.mode(),
                     r.attentionSeconds(),
                     Double.isNaN(r.estimationSeconds()) ? "–" : String.format(Locale.ROOT, "%.2f", r.estimationSeconds()),
                     r.prefillSeconds(), dense / r.attentionSeconds(),
                     Double.isNaN(r.recall()) ? "–" : String.format(Locale.ROOT, "%.4f", r.recall()),
-                    Double.isNaN(r.density()) ? "–" : String.format(Locale.ROOT, "%.3f", r.density()));
+                    Double.isNaN(r.density()) ? "–" : String.format(Locale.ROOT, "%.3f", r.density()),
+                    Double.isNaN(r.density()) ? "–" : String.format(Locale.ROOT, "%.0f", r.density() * (r.tokens() + 1) / 2.0),
+                    r.lastBlock() == null ? "–" : String.format(Locale.ROOT, "%.0f + %.0f (%.1f) + %.0f",
+                            r.lastBlock().bandKeys(), r.lastBlock().slashKeys(), r.lastBlock().slashSpans(),
+                            r.lastBlock().verticalKeys()));
         }
     }
 
@@ -112,17 +119,20 @@ public final class AttentionScalingBench {
             double attentionTimed = model.attentionSeconds() - attention;
             double estimationTimed = estimationSeconds(model) - estimation;
             double recall = Double.NaN, density = Double.NaN;
+            BlockCost.Means lastBlock = null;
             if (measureRecall) {
                 // A separate pass: recording recall costs a dense pass of its own and must not be timed.
                 RecallAccumulator acc = new RecallAccumulator(c.numLayers(), c.numHeads());
-                generator.prefillOnly(ids, acc);
+                BlockCost blockCost = new BlockCost();
+                generator.prefillOnly(ids, RecallRecorder.both(acc, blockCost));
                 recall = mean(acc.meanRecall());
                 density = mean(acc.density());
+                lastBlock = blockCost.means();
             }
             System.err.printf(Locale.ROOT, "%6d tokens  %-13s attention %.2f s (estimation %.2f s)  prefill %.2f s%n",
                     ids.length, mode, attentionTimed, estimationTimed, prefill);
             return new Row(ids.length, mode, attentionTimed, mode.contains("sparse") ? estimationTimed : Double.NaN,
-                    prefill, recall, density);
+                    prefill, recall, density, lastBlock);
         }
     }
 

@@ -16,4 +16,21 @@ public interface RecallRecorder {
      * the slashes fall); the default ignores them.
      */
     default void selected(int layer, int head, VerticalSlash.Selection selection) {}
+
+    /** One recorder that passes everything to both. */
+    static RecallRecorder both(RecallRecorder first, RecallRecorder second) {
+        return new RecallRecorder() {
+            @Override
+            public void record(int layer, int head, double recallSum, long rows, long computedPairs, long causalPairs) {
+                first.record(layer, head, recallSum, rows, computedPairs, causalPairs);
+                second.record(layer, head, recallSum, rows, computedPairs, causalPairs);
+            }
+
+            @Override
+            public void selected(int layer, int head, VerticalSlash.Selection selection) {
+                first.selected(layer, head, selection);
+                second.selected(layer, head, selection);
+            }
+        };
+    }
 }

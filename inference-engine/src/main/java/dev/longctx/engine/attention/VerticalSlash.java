@@ -178,7 +178,7 @@ public final class VerticalSlash {
      *
      * @return ascending, distinct key positions
      */
-    static int[] blockKeys(Selection sel, long qa, long qz) {
+    public static int[] blockKeys(Selection sel, long qa, long qz) {
         int[] slashes = sel.slashes();
         int[] verticals = sel.verticals();
         int end = sel.end();
