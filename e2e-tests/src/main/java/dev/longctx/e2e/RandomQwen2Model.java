@@ -1,6 +1,8 @@
 package dev.longctx.e2e;
 
 import dev.longctx.engine.model.ModelConfig;
+import dev.longctx.engine.model.ModelConfigLoader;
+import dev.longctx.engine.model.ModelConfigWriter;
 import dev.longctx.engine.model.Qwen2TensorNames;
 import dev.longctx.engine.model.Qwen2TensorNames.TensorSpec;
 import dev.longctx.engine.weights.DType;
@@ -52,7 +54,7 @@ public final class RandomQwen2Model {
         try {
             Files.createDirectories(dir);
             weights.write(dir.resolve("model.safetensors"));
-            Files.writeString(dir.resolve("config.json"), configJson(config));
+            Files.writeString(dir.resolve(ModelConfigLoader.FILE_NAME), ModelConfigWriter.toJson(config));
             Files.writeString(dir.resolve("generation_config.json"), """
                     {"bos_token_id": %d, "eos_token_id": [%d, %d]}
                     """.formatted(ENDOFTEXT_ID, IM_END_ID, ENDOFTEXT_ID));
@@ -82,17 +84,5 @@ public final class RandomQwen2Model {
                 : 0.08;
         for (int i = 0; i < values.length; i++) values[i] = (float) (random.nextGaussian() * std);
         return values;
-    }
-
-    private static String configJson(ModelConfig c) {
-        return """
-                {"architectures": ["%s"], "model_type": "qwen2", "vocab_size": %d, "hidden_size": %d,
-                 "intermediate_size": %d, "num_hidden_layers": %d, "num_attention_heads": %d,
-                 "num_key_value_heads": %d, "head_dim": %d, "rms_norm_eps": %s, "rope_theta": %s,
-                 "max_position_embeddings": %d, "tie_word_embeddings": %s, "torch_dtype": "%s",
-                 "hidden_act": "silu", "bos_token_id": %d, "eos_token_id": %d}
-                """.formatted(c.architecture(), c.vocabSize(), c.hiddenSize(), c.intermediateSize(), c.numLayers(),
-                c.numHeads(), c.numKvHeads(), c.headDim(), c.rmsNormEps(), c.ropeTheta(), c.maxPositionEmbeddings(),
-                c.tieWordEmbeddings(), c.torchDtype(), c.bosTokenId(), IM_END_ID);
     }
 }

@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Random;
 
 import dev.longctx.engine.model.ModelConfig;
+import dev.longctx.engine.model.ModelConfigLoader;
+import dev.longctx.engine.model.ModelConfigWriter;
 import dev.longctx.engine.model.Qwen2TensorNames;
 import dev.longctx.engine.model.Qwen2TensorNames.TensorSpec;
 
@@ -40,7 +42,7 @@ public final class TinyQwen2Checkpoint {
             weightMap.append("    \"").append(spec.name()).append("\": \"").append(shardName(shard, shards)).append('"');
         }
         try {
-            Files.writeString(dir.resolve("config.json"), configJson(config));
+            Files.writeString(dir.resolve(ModelConfigLoader.FILE_NAME), ModelConfigWriter.toJson(config));
             for (int s = 0; s < shards; s++) writers[s].write(dir.resolve(shardName(s, shards)));
             if (shards > 1) {
                 Files.writeString(dir.resolve(Checkpoint.INDEX_FILE),
@@ -65,17 +67,5 @@ public final class TinyQwen2Checkpoint {
         float[] values = new float[(int) numel];
         for (int i = 0; i < values.length; i++) values[i] = (random.nextInt(129) - 64) / 64f;
         return values;
-    }
-
-    public static String configJson(ModelConfig c) {
-        return """
-                {"architectures": ["%s"], "model_type": "qwen2", "vocab_size": %d, "hidden_size": %d,
-                 "intermediate_size": %d, "num_hidden_layers": %d, "num_attention_heads": %d,
-                 "num_key_value_heads": %d, "head_dim": %d, "rms_norm_eps": %s, "rope_theta": %s,
-                 "max_position_embeddings": %d, "tie_word_embeddings": %s, "torch_dtype": "%s",
-                 "bos_token_id": %d, "eos_token_id": %s}
-                """.formatted(c.architecture(), c.vocabSize(), c.hiddenSize(), c.intermediateSize(), c.numLayers(),
-                c.numHeads(), c.numKvHeads(), c.headDim(), c.rmsNormEps(), c.ropeTheta(), c.maxPositionEmbeddings(),
-                c.tieWordEmbeddings(), c.torchDtype(), c.bosTokenId(), c.eosTokenIds());
     }
 }
