@@ -7,8 +7,9 @@ import tools.jackson.databind.SerializationFeature;
 
 /**
  * Writes a {@link ModelConfig} as a Qwen2 {@code config.json} in the transformers 4.x layout, the inverse of
- * {@link ModelConfigLoader}: reading what this writes gives back an equal config. Test fixtures and generated
- * benchmark models use it so that there is one place that knows the file's field names.
+ * {@link ModelConfigLoader}: reading what this writes gives back an equal config. The engine's test checkpoints
+ * and the e2e random model use it. (The benchmarks' random checkpoint has its own writer: it reproduces Qwen2.5's
+ * full file with a single EOS id, which Jlama needs.)
  */
 public final class ModelConfigWriter {
     private static final JsonMapper JSON = JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build();
