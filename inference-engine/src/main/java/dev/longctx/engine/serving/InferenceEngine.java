@@ -18,6 +18,11 @@ public interface InferenceEngine extends AutoCloseable {
 
     int maxModelLen();
 
+    /** The prefix cache for sharing KV between instances; empty for an engine without one. */
+    default java.util.Optional<PrefixCache> prefixCache() {
+        return java.util.Optional.empty();
+    }
+
     @Override
     void close();
 
