@@ -5,6 +5,7 @@ import dev.longctx.engine.sampling.SamplingParams;
 import dev.longctx.engine.serving.EngineException;
 import dev.longctx.engine.serving.EngineException.Kind;
 import dev.longctx.engine.serving.EngineRequest;
+import dev.longctx.engine.serving.EngineLoad;
 import dev.longctx.engine.serving.EngineStats;
 import dev.longctx.engine.serving.GenerationOutput;
 import dev.longctx.engine.serving.InferenceEngine;
@@ -112,6 +113,16 @@ public final class LlmEngine implements InferenceEngine {
 
     @Override
     public int maxModelLen() { return config.scheduler().maxModelLen(); }
+
+    @Override
+    public java.util.Optional<EngineLoad> load() {
+        lock.lock();
+        try {
+            return java.util.Optional.of(scheduler.load());
+        } finally {
+            lock.unlock();
+        }
+    }
 
     /** Runs {@code action} on the block manager between steps (KV index events, block export and import). */
     public <T> T withBlocks(java.util.function.Function<BlockManager, T> action) {

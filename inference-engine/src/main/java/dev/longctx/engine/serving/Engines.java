@@ -50,7 +50,7 @@ public final class Engines {
             LlmEngine engine = LlmEngine.start(engineConfig, blocks, new Qwen2ModelRunner(model, cache),
                     Sampler::sample, new DetokenizingOutputDecoder(tokenizer));
             TextTokenizer owned = tokenizer;
-            return new ClosingEngine(engine, new KvCacheBlockIo(cache), () -> {
+            return new ClosingEngine(engine, blocks.facts(), new KvCacheBlockIo(cache), () -> {
                 owned.close();
                 model.close();
             });
@@ -91,7 +91,7 @@ public final class Engines {
     }
 
     /** The engine plus what it must release when closed. */
-    private record ClosingEngine(LlmEngine engine, KvBlockIo blockIo, Runnable onClose)
+    private record ClosingEngine(LlmEngine engine, PrefixFacts facts, KvBlockIo blockIo, Runnable onClose)
             implements InferenceEngine, PrefixCache {
         @Override
         public RequestHandle submit(EngineRequest request, OutputListener listener) {
@@ -108,7 +108,7 @@ public final class Engines {
         public Optional<PrefixCache> prefixCache() { return Optional.of(this); }
 
         @Override
-        public PrefixFacts facts() { return engine.withBlocks(BlockManager::facts); }
+        public Optional<EngineLoad> load() { return engine.load(); }
 
         @Override
         public <T> T withBlocks(Function<BlockManager, T> action) { return engine.withBlocks(action); }
