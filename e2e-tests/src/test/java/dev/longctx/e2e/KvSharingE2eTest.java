@@ -53,14 +53,9 @@ class KvSharingE2eTest {
         if (redis != null) redis.close();
     }
 
-    /** A document of unrelated words, ~{@code chars} characters. */
+    /** A document of unrelated words, ~{@code chars} characters (the workload tool's). */
     static String document(long seed, int chars) {
-        String[] words = {"river", "stone", "amber", "quiet", "lantern", "harbor", "cedar", "violet", "meadow",
-                "copper", "signal", "orbit", "willow", "ember", "granite", "sparrow"};
-        Random r = new Random(seed);
-        StringBuilder doc = new StringBuilder();
-        while (doc.length() < chars) doc.append(words[r.nextInt(words.length)]).append(r.nextInt(10) == 0 ? ". " : " ");
-        return doc.toString();
+        return KvWorkload.document(seed, chars);
     }
 
     record Timed(long ttftNanos, int promptTokens, int cachedTokens) {}
