@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Starts the serving stack as local processes on one model directory:
 #   tokenizer-service :8001   inference-service :8002   gateway-service :8000 (OpenAI API, like vLLM)
+# With --instances N (N > 1): N inference-services on :8002, :8004, :8005, ..., a redis-server (the binary inside
+# the embedded-redis jar: nothing to install) on :6379 and kv-cache-service on :8003, and the gateway routes
+# KV-aware (a repeat prompt goes where its prefix is cached; other instances pull cached blocks).
 # Called by `./longctx up`, which builds the jars and sets JAVA_HOME first; this script builds nothing.
 # Logs go to run/logs/<service>.log. Ctrl-C (or TERM) stops every service it started.
 #
-#   scripts/stack-up.sh [--model DIR] [--timeout SECONDS]
+#   scripts/stack-up.sh [--model DIR] [--instances N] [--timeout SECONDS]
 #
 # Environment: LONGCTX_MODEL (model directory), LONGCTX_READY_TIMEOUT (seconds to wait for each service),
-# LONGCTX_JAVA_OPTS (extra JVM flags), LONGCTX_{GATEWAY,TOKENIZER,INFERENCE}_PORT, and any Spring property as an
-# env var (e.g. LONGCTX_ENGINE_KVCACHEBLOCKS=8192), which the services read themselves.
+# LONGCTX_JAVA_OPTS (extra JVM flags), LONGCTX_{GATEWAY,TOKENIZER,INFERENCE,KVCACHE,REDIS}_PORT, and any Spring
+# property as an env var (e.g. LONGCTX_ENGINE_KVCACHEBLOCKS=8192), which the services read themselves.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,11 +20,14 @@ READY_TIMEOUT="${LONGCTX_READY_TIMEOUT:-300}"
 GATEWAY_PORT="${LONGCTX_GATEWAY_PORT:-8000}"
 TOKENIZER_PORT="${LONGCTX_TOKENIZER_PORT:-8001}"
 INFERENCE_PORT="${LONGCTX_INFERENCE_PORT:-8002}"
+KVCACHE_PORT="${LONGCTX_KVCACHE_PORT:-8003}"
+REDIS_PORT="${LONGCTX_REDIS_PORT:-6379}"
+INSTANCES=1
 READINESS_PATH="/actuator/health/readiness"
 LIVENESS_PATH="/actuator/health/liveness"
 LOG_DIR="$ROOT/run/logs"
 
-usage() { sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 die() { echo "stack-up: $*" >&2; exit 1; }
 
 while [[ $# -gt 0 ]]; do
@@ -29,6 +35,8 @@ while [[ $# -gt 0 ]]; do
     --model) [[ $# -ge 2 ]] || die "--model needs a directory"; MODEL="$2"; shift 2 ;;
     --model=*) MODEL="${1#--model=}"; shift ;;
     --timeout) [[ $# -ge 2 ]] || die "--timeout needs seconds"; READY_TIMEOUT="$2"; shift 2 ;;
+    --instances) [[ $# -ge 2 ]] || die "--instances needs a number"; INSTANCES="$2"; shift 2 ;;
+    --instances=*) INSTANCES="${1#--instances=}"; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument: $1" ;;
   esac
@@ -47,12 +55,20 @@ MODEL_NAME="$(basename "$MODEL")"
 TOKENIZER_JAR="$ROOT/tokenizer-service/target/tokenizer-service.jar"
 INFERENCE_JAR="$ROOT/inference-service/target/inference-service.jar"
 GATEWAY_JAR="$ROOT/gateway-service/target/gateway-service.jar"
-for jar in "$TOKENIZER_JAR" "$INFERENCE_JAR" "$GATEWAY_JAR"; do
+KVCACHE_JAR="$ROOT/kv-cache-service/target/kv-cache-service.jar"
+[[ "$INSTANCES" =~ ^[1-9][0-9]*$ ]] || die "--instances needs a positive number, got $INSTANCES"
+SHARED_KV=$([[ $INSTANCES -gt 1 ]] && echo 1 || echo 0)
+# Instance i listens on INFERENCE_PORT for i = 0, then on KVCACHE_PORT + i (8004, 8005, ...).
+INFERENCE_PORTS=("$INFERENCE_PORT")
+for ((i = 1; i < INSTANCES; i++)); do INFERENCE_PORTS+=("$((KVCACHE_PORT + i))"); done
+for jar in "$TOKENIZER_JAR" "$INFERENCE_JAR" "$GATEWAY_JAR" "$KVCACHE_JAR"; do
   [[ -f "$jar" ]] || die "missing $jar — build first: ./longctx build"
 done
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for port in "$GATEWAY_PORT" "$TOKENIZER_PORT" "$INFERENCE_PORT"; do
+PORTS_USED=("$GATEWAY_PORT" "$TOKENIZER_PORT" "${INFERENCE_PORTS[@]}")
+[[ $SHARED_KV == 1 ]] && PORTS_USED+=("$KVCACHE_PORT" "$REDIS_PORT")
+for port in "${PORTS_USED[@]}"; do
   port_in_use "$port" && die "port $port is already in use (another stack running?)"
 done
 
@@ -116,16 +132,43 @@ echo "stack-up: model $MODEL"
 
 start tokenizer-service "$TOKENIZER_JAR" \
   --server.port="$TOKENIZER_PORT" --longctx.model.path="$MODEL"
-start inference-service "$INFERENCE_JAR" \
-  --server.port="$INFERENCE_PORT" --longctx.model.path="$MODEL" --longctx.model.name="$MODEL_NAME"
+INDEX_ARGS=()
+GATEWAY_ROUTING=()
+if [[ $SHARED_KV == 1 ]]; then
+  # The redis-server binary shipped inside the embedded-redis jar, run through kv-cache-service's jar.
+  "$JAVA" -Dloader.main=dev.longctx.kvcache.devredis.RedisServerMain -cp "$KVCACHE_JAR" \
+    org.springframework.boot.loader.launch.PropertiesLauncher "$REDIS_PORT" >"$LOG_DIR/redis.log" 2>&1 &
+  PIDS[redis]=$!
+  NAMES+=(redis)
+  echo "stack-up: started redis (pid ${PIDS[redis]}, log run/logs/redis.log)"
+  start kv-cache-service "$KVCACHE_JAR" \
+    --server.port="$KVCACHE_PORT" --spring.data.redis.host=127.0.0.1 --spring.data.redis.port="$REDIS_PORT"
+  INDEX_ARGS=(--longctx.kv.index-url="http://127.0.0.1:$KVCACHE_PORT")
+  GATEWAY_ROUTING=(--longctx.gateway.routing.policy=kv-aware
+                   --longctx.gateway.routing.kv-index-url="http://127.0.0.1:$KVCACHE_PORT")
+fi
+for ((i = 0; i < INSTANCES; i++)); do
+  name=inference-service; [[ $INSTANCES -gt 1 ]] && name="inference-service-$i"
+  start "$name" "$INFERENCE_JAR" \
+    --server.port="${INFERENCE_PORTS[$i]}" --longctx.model.path="$MODEL" --longctx.model.name="$MODEL_NAME" \
+    --longctx.kv.advertised-url="http://127.0.0.1:${INFERENCE_PORTS[$i]}" "${INDEX_ARGS[@]}"
+done
 wait_ready tokenizer-service "$TOKENIZER_PORT"
-wait_ready inference-service "$INFERENCE_PORT"
+[[ $SHARED_KV == 1 ]] && wait_ready kv-cache-service "$KVCACHE_PORT"
+for ((i = 0; i < INSTANCES; i++)); do
+  name=inference-service; [[ $INSTANCES -gt 1 ]] && name="inference-service-$i"
+  wait_ready "$name" "${INFERENCE_PORTS[$i]}"
+done
 
 # The gateway starts last: it routes to the backends as soon as it is ready.
+BACKEND_ARGS=()
+for ((i = 0; i < INSTANCES; i++)); do
+  BACKEND_ARGS+=("--longctx.gateway.backends[$i]=http://127.0.0.1:${INFERENCE_PORTS[$i]}")
+done
 start gateway-service "$GATEWAY_JAR" \
   --server.port="$GATEWAY_PORT" \
   --longctx.gateway.tokenizer-url="http://127.0.0.1:$TOKENIZER_PORT" \
-  "--longctx.gateway.backends[0]=http://127.0.0.1:$INFERENCE_PORT" \
+  "${BACKEND_ARGS[@]}" "${GATEWAY_ROUTING[@]}" \
   --longctx.gateway.model-name="$MODEL_NAME" \
   --management.endpoint.health.probes.enabled=true
 wait_ready gateway-service "$GATEWAY_PORT"
@@ -140,6 +183,7 @@ Try:
     -d '{"model": "$MODEL_NAME", "max_tokens": 16, "temperature": 0, "messages": [{"role": "user", "content": "The grass is green. The pass key is 48213. Remember it. 48213 is the pass key. The sky is blue.\\nWhat is the pass key?"}]}'
 
 Metrics: http://localhost:$INFERENCE_PORT/metrics   Logs: run/logs/   Stop: Ctrl-C
+$([[ $SHARED_KV == 1 ]] && echo "Instances: ${INFERENCE_PORTS[*]} (KV index: http://localhost:$KVCACHE_PORT/internal/kv/instances)")
 USAGE
 
 # Run until a service dies (then stop the others and fail) or we are interrupted.

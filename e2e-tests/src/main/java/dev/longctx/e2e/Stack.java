@@ -28,9 +28,17 @@ public final class Stack implements AutoCloseable {
      *                      the inference-services always get C2, which the engine's Vector API code needs
      * @param backendArgs   extra Spring arguments for every inference-service
      * @param gatewayArgs   extra Spring arguments for the main gateway
+     * @param redisAddress  host:port of a Redis: also start kv-cache-service on it, have the backends publish
+     *                      their prefix caches there and the gateway route KV-aware; null = none of that
      */
     public record Options(Path root, Path modelDir, int randomMaxLen, int backends, String apiKey, boolean edgeGateway,
-                          boolean c1Only, List<String> backendArgs, List<String> gatewayArgs, Path logDir) {}
+                          boolean c1Only, List<String> backendArgs, List<String> gatewayArgs, Path logDir,
+                          String redisAddress) {
+        public Options(Path root, Path modelDir, int randomMaxLen, int backends, String apiKey, boolean edgeGateway,
+                       boolean c1Only, List<String> backendArgs, List<String> gatewayArgs, Path logDir) {
+            this(root, modelDir, randomMaxLen, backends, apiKey, edgeGateway, c1Only, backendArgs, gatewayArgs, logDir, null);
+        }
+    }
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
@@ -42,6 +50,8 @@ public final class Stack implements AutoCloseable {
     private final List<ServiceProcess> backends;
     private final ServiceProcess gateway;
     private final ServiceProcess edgeGateway;
+    private final ServiceProcess kvCache;
+    private final List<List<String>> backendArgs = new ArrayList<>();
     private final List<ServiceProcess> all = new ArrayList<>();
     private final Thread shutdownHook = new Thread(this::close, "e2e-stack-shutdown");
 
@@ -56,14 +66,30 @@ public final class Stack implements AutoCloseable {
         try {
             tokenizer = start(ServiceProcess.start("tokenizer-service", jar("tokenizer-service"), ServiceProcess.freePort(),
                     "256m", options.c1Only(), List.of("--longctx.model.path=" + modelDir), options.logDir()));
+            if (options.redisAddress() != null) {
+                String[] redis = options.redisAddress().split(":");
+                kvCache = start(ServiceProcess.start("kv-cache-service", jar("kv-cache-service"), ServiceProcess.freePort(),
+                        "256m", options.c1Only(), List.of("--spring.data.redis.host=" + redis[0],
+                                "--spring.data.redis.port=" + redis[1], "--longctx.kv-index.instance-timeout=6s",
+                                "--longctx.kv-index.sweep-interval=500ms"), options.logDir()));
+            } else {
+                kvCache = null;
+            }
             backends = new ArrayList<>();
             for (int i = 0; i < options.backends(); i++) {
-                List<String> args = new ArrayList<>(List.of("--longctx.model.path=" + modelDir, "--longctx.model.name=" + modelName));
+                int port = ServiceProcess.freePort();
+                List<String> args = new ArrayList<>(List.of("--longctx.model.path=" + modelDir, "--longctx.model.name=" + modelName,
+                        "--longctx.kv.advertised-url=http://127.0.0.1:" + port));
+                if (kvCache != null) {
+                    args.addAll(List.of("--longctx.kv.index-url=" + kvCache.baseUrl(), "--longctx.kv.heartbeat-interval=1s"));
+                }
                 args.addAll(options.backendArgs());
+                backendArgs.add(args);
                 backends.add(start(ServiceProcess.start("inference-service-" + i, jar("inference-service"),
-                        ServiceProcess.freePort(), "512m", false, args, options.logDir())));
+                        port, "512m", false, args, options.logDir())));
             }
             tokenizer.awaitReady(READY_TIMEOUT);
+            if (kvCache != null) kvCache.awaitReady(READY_TIMEOUT);
             for (ServiceProcess backend : backends) backend.awaitReady(READY_TIMEOUT);
 
             // The gateways start last: they learn max_model_len from tokenizer-service and route at once.
@@ -72,6 +98,11 @@ public final class Stack implements AutoCloseable {
                 gatewayArgs.add("--longctx.gateway.backends[" + i + "]=" + backends.get(i).baseUrl());
             }
             if (options.apiKey() != null) gatewayArgs.add("--longctx.gateway.api-keys[0]=" + options.apiKey());
+            if (kvCache != null) {
+                gatewayArgs.addAll(List.of("--longctx.gateway.routing.policy=kv-aware",
+                        "--longctx.gateway.routing.kv-index-url=" + kvCache.baseUrl(),
+                        "--longctx.gateway.routing.load-poll-interval=200ms"));
+            }
             gatewayArgs.addAll(options.gatewayArgs());
             gateway = start(ServiceProcess.start("gateway-service", jar("gateway-service"), ServiceProcess.freePort(),
                     "384m", options.c1Only(), gatewayArgs, options.logDir()));
@@ -155,6 +186,23 @@ public final class Stack implements AutoCloseable {
 
     public List<ServiceProcess> backends() {
         return List.copyOf(backends);
+    }
+
+    /** kv-cache-service; null unless the stack was given a Redis. */
+    public ServiceProcess kvCache() {
+        return kvCache;
+    }
+
+    /** Kills backend {@code i} (SIGKILL) and starts it again on the same port with the same settings, empty. */
+    public synchronized ServiceProcess restartBackend(int i) {
+        ServiceProcess old = backends.get(i);
+        old.kill();
+        all.remove(old);
+        ServiceProcess fresh = start(ServiceProcess.start(old.name(), jar("inference-service"), old.port(), "512m", false,
+                backendArgs.get(i), options.logDir()));
+        backends.set(i, fresh);
+        fresh.awaitReady(READY_TIMEOUT);
+        return fresh;
     }
 
     public List<ServiceProcess> liveBackends() {

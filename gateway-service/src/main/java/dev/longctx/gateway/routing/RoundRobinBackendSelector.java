@@ -5,10 +5,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.springframework.stereotype.Component;
 
 /** Round-robin over the backends whose breaker is not open, skipping those the sequence already failed on. */
-@Component
 public class RoundRobinBackendSelector implements BackendSelector {
     private final List<Backend> backends;
     private final AtomicInteger next = new AtomicInteger();
@@ -18,12 +16,12 @@ public class RoundRobinBackendSelector implements BackendSelector {
     }
 
     @Override
-    public Optional<Backend> select(GenerateRequest request, Set<Backend> exclude) {
+    public Optional<Route> select(GenerateRequest request, Hints hints, Set<Backend> exclude) {
         int start = Math.floorMod(next.getAndIncrement(), backends.size());
         for (int offset = 0; offset < backends.size(); offset++) {
             Backend candidate = backends.get((start + offset) % backends.size());
             if (candidate.healthy() && !exclude.contains(candidate)) {
-                return Optional.of(candidate);
+                return Optional.of(new Route(candidate, request));
             }
         }
         return Optional.empty();

@@ -43,14 +43,19 @@ public class SequenceRouter {
     }
 
     public Flux<GenerateEvent> stream(GenerateRequest request) {
-        return Flux.defer(() -> attempt(request, new HashSet<>(), 1, null)).onErrorMap(SequenceRouter::toClientError);
+        return Flux.deferContextual(ctx -> selector.hints(request, ctx.getOrDefault(SessionIdFilter.CONTEXT_KEY, null))
+                        .flatMapMany(hints -> attempt(request, hints, new HashSet<>(), 1, null)))
+                .onErrorMap(SequenceRouter::toClientError);
     }
 
-    private Flux<GenerateEvent> attempt(GenerateRequest request, Set<Backend> tried, int attempt, Throwable previous) {
-        Backend backend = selector.select(request, tried).orElse(null);
-        if (backend == null) {
+    private Flux<GenerateEvent> attempt(GenerateRequest original, BackendSelector.Hints hints, Set<Backend> tried,
+                                        int attempt, Throwable previous) {
+        BackendSelector.Route route = selector.select(original, hints, tried).orElse(null);
+        if (route == null) {
             return Flux.error(previous != null ? previous : new ApiException(503, "No healthy backend is available."));
         }
+        Backend backend = route.backend();
+        GenerateRequest request = route.request();
         tried.add(backend);
         AtomicBoolean received = new AtomicBoolean();
         AtomicBoolean finished = new AtomicBoolean();
@@ -77,7 +82,7 @@ public class SequenceRouter {
                         e -> {
                             log.info("request {} failed on {} before its first event ({}); trying another backend",
                                     request.requestId(), backend, e.getMessage());
-                            return attempt(request, tried, attempt + 1, e);
+                            return attempt(original, hints, tried, attempt + 1, e);
                         });
     }
 

@@ -1,6 +1,7 @@
 package dev.longctx.gateway.upstream;
 
 import dev.longctx.common.wire.BackendInfo;
+import dev.longctx.common.wire.BackendLoad;
 import dev.longctx.common.wire.GenerateEvent;
 import dev.longctx.common.wire.GenerateRequest;
 import java.net.URI;
@@ -57,6 +58,15 @@ public class InferenceClient {
                 .uri(backend.resolve("/internal/info"))
                 .retrieve()
                 .bodyToMono(BackendInfo.class)
+                .timeout(INFO_TIMEOUT);
+    }
+
+    /** GET /internal/load: the backend's queued and running tokens. */
+    public Mono<BackendLoad> load(URI backend) {
+        return web.get()
+                .uri(backend.resolve("/internal/load"))
+                .retrieve()
+                .bodyToMono(BackendLoad.class)
                 .timeout(INFO_TIMEOUT);
     }
 

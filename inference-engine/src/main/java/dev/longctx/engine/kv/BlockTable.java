@@ -1,5 +1,6 @@
 package dev.longctx.engine.kv;
 
+import dev.longctx.common.prefix.BlockHash;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -33,7 +34,7 @@ public final class BlockTable {
     /** A copy of the block ids, for a model runner's batch. */
     public int[] toArray() { return Arrays.copyOf(ids, size); }
 
-    /** Names of the full blocks hashed so far, as hex (for a future kv-cache index). */
+    /** Names of the full blocks hashed so far, as hex. */
     public List<String> blockHashesHex() {
         return hashes.stream().map(BlockHash::hex).toList();
     }
@@ -50,7 +51,7 @@ public final class BlockTable {
                 throw new IllegalStateException("block " + i + " is not full, so it has no name");
             }
             BlockHash parent = i == 0 ? BlockHash.ROOT : hashes.get(i - 1);
-            hashes.add(BlockHash.of(parent, tokens, i * blockSize, blockSize, salt));
+            hashes.add(BlockHash.of(parent, tokens::tokenAt, i * blockSize, blockSize, salt));
         }
         return hashes.get(index);
     }

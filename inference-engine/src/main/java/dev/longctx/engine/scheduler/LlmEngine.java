@@ -5,6 +5,7 @@ import dev.longctx.engine.sampling.SamplingParams;
 import dev.longctx.engine.serving.EngineException;
 import dev.longctx.engine.serving.EngineException.Kind;
 import dev.longctx.engine.serving.EngineRequest;
+import dev.longctx.engine.serving.EngineLoad;
 import dev.longctx.engine.serving.EngineStats;
 import dev.longctx.engine.serving.GenerationOutput;
 import dev.longctx.engine.serving.InferenceEngine;
@@ -83,7 +84,8 @@ public final class LlmEngine implements InferenceEngine {
     public RequestHandle submit(EngineRequest request, String cacheSalt, OutputListener listener) {
         SamplingParams params = request.sampling();
         Sequence seq = new Sequence(request.requestId(), request.promptTokenIds(), params, listener,
-                blocks.newTable(cacheSalt), request.sparse(), cacheSalt);
+                blocks.newTable(request.promptTokenIds().length, request.sparse(), cacheSalt),
+                request.sparse(), cacheSalt);
         seq.decodeState = new DecodeState(
                 params.seed() != null ? new SplittableRandom(params.seed()) : new SplittableRandom(),
                 decoder.start(request.promptTokenIds(), params));
@@ -111,6 +113,26 @@ public final class LlmEngine implements InferenceEngine {
 
     @Override
     public int maxModelLen() { return config.scheduler().maxModelLen(); }
+
+    @Override
+    public java.util.Optional<EngineLoad> load() {
+        lock.lock();
+        try {
+            return java.util.Optional.of(scheduler.load());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Runs {@code action} on the block manager between steps (KV index events, block export and import). */
+    public <T> T withBlocks(java.util.function.Function<BlockManager, T> action) {
+        lock.lock();
+        try {
+            return action.apply(blocks);
+        } finally {
+            lock.unlock();
+        }
+    }
 
     /** Preemptions so far (vLLM's num_preemptions_total); not in {@link EngineStats}, which the service owns. */
     public long numPreemptions() {

@@ -1,6 +1,7 @@
 package dev.longctx.engine.scheduler;
 
 import dev.longctx.engine.kv.BlockManager;
+import dev.longctx.engine.serving.EngineLoad;
 import dev.longctx.engine.serving.EngineException;
 import dev.longctx.engine.serving.EngineException.Kind;
 
@@ -144,6 +145,14 @@ public final class Scheduler {
         all.addAll(waiting);
         all.forEach(this::finish);
         return all;
+    }
+
+    /** Tokens still to prefill or decode in the waiting queue, and tokens of context the running batch holds. */
+    public EngineLoad load() {
+        long waitingTokens = 0, runningTokens = 0;
+        for (Sequence seq : waiting) waitingTokens += uncomputed(seq);
+        for (Sequence seq : running) runningTokens += seq.numTokens();
+        return new EngineLoad(waiting.size(), running.size(), waitingTokens, runningTokens);
     }
 
     public int numRunning() { return running.size(); }

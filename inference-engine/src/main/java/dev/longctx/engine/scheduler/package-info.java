@@ -13,7 +13,7 @@
  * KvCache cache = ...;                                       // geometry from the model config
  * BlockAllocator pool = BlockAllocator.forBudget(opts.kvCacheBytes(), opts.kvCacheBlocks(), cache.bytesPerBlock());
  * // the KvCache must have pool.numBlocks() blocks
- * BlockManager blocks = new BlockManager(pool, opts.kvBlockSize(), modelId, "fp32;dca=" + dcaConfig);
+ * BlockManager blocks = new BlockManager(pool, prefixFacts);   // what names a block: see PrefixFacts
  * var config = new LlmEngine.Config(new SchedulerConfig(opts.maxPrefillChunk(), maxSeqs, maxWaiting, maxModelLen),
  *         Set.copyOf(generationConfig.eosTokenIds()));
  * InferenceEngine engine = LlmEngine.start(config, blocks, qwen2Runner, Sampler::sample, tokenizerDecoder);

@@ -4,7 +4,11 @@ import dev.longctx.engine.EngineOptions;
 import dev.longctx.engine.generate.StopChecker;
 import dev.longctx.engine.kv.BlockAllocator;
 import dev.longctx.engine.kv.BlockManager;
+import dev.longctx.engine.kv.KvBlockIo;
 import dev.longctx.engine.kv.KvCache;
+import dev.longctx.engine.kv.KvCacheBlockIo;
+import dev.longctx.engine.attention.SparseAttentionConfig;
+import dev.longctx.engine.model.DcaConfig;
 import dev.longctx.engine.model.ModelConfig;
 import dev.longctx.engine.model.Qwen2Model;
 import dev.longctx.engine.sampling.Sampler;
@@ -12,7 +16,15 @@ import dev.longctx.engine.scheduler.LlmEngine;
 import dev.longctx.engine.scheduler.SchedulerConfig;
 import dev.longctx.engine.tokenizer.HfTokenizer;
 import dev.longctx.engine.tokenizer.TextTokenizer;
+import dev.longctx.common.prefix.PrefixFacts;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.function.Function;
 
 /** Builds the serving engine for a model directory: model, KV cache, block manager, scheduler and loop. */
 public final class Engines {
@@ -29,9 +41,7 @@ public final class Engines {
             BlockAllocator allocator = BlockAllocator.forBudget(options.kvCacheBytes(), options.kvCacheBlocks(),
                     probe.bytesPerBlock());
             KvCache cache = model.newKvCache(allocator.numBlocks(), options.kvBlockSize());
-            // Cached blocks hold keys at p mod L with no scale, so only the model and the DCA geometry name them.
-            String kvSalt = "fp32;dca=" + config.dca() + ";theta=" + config.ropeTheta();
-            BlockManager blocks = new BlockManager(allocator, options.kvBlockSize(), modelDir.toAbsolutePath().toString(), kvSalt);
+            BlockManager blocks = new BlockManager(allocator, prefixFacts(modelDir, options, config, probe));
             int maxModelLen = serving.maxModelLen() > 0 ? serving.maxModelLen() : config.maxPositionEmbeddings();
             SchedulerConfig scheduler = new SchedulerConfig(options.maxPrefillChunk(), serving.maxNumSeqs(),
                     serving.maxWaiting(), maxModelLen);
@@ -40,7 +50,7 @@ public final class Engines {
             LlmEngine engine = LlmEngine.start(engineConfig, blocks, new Qwen2ModelRunner(model, cache),
                     Sampler::sample, new DetokenizingOutputDecoder(tokenizer));
             TextTokenizer owned = tokenizer;
-            return new ClosingEngine(engine, () -> {
+            return new ClosingEngine(engine, blocks.facts(), new KvCacheBlockIo(cache), () -> {
                 owned.close();
                 model.close();
             });
@@ -51,8 +61,38 @@ public final class Engines {
         }
     }
 
+    /**
+     * What names this engine's KV blocks (ALGORITHMS.md §5). Cached keys hold positions p mod L and no scale
+     * factor; today's engine applies s_f(T) of the request's length ({@code request} rule), so blocks of prompts
+     * longer than P carry s_f(T) in their salt.
+     */
+    static PrefixFacts prefixFacts(Path modelDir, EngineOptions options, ModelConfig config, KvCache geometry) {
+        DcaConfig dca = config.dca();
+        String dcaField = dca == null ? PrefixFacts.dcaField(null, null, null)
+                : PrefixFacts.dcaField(dca.chunkSize(), dca.localSize(), dca.originalMaxPositionEmbeddings());
+        return new PrefixFacts(ModelFingerprint.of(modelDir), "fp32", dcaField, PrefixFacts.REQUEST_RULE,
+                dca == null ? 0 : dca.originalMaxPositionEmbeddings(), options.kvBlockSize(),
+                sparseIdentity(modelDir, options, config), options.sparse(), options.sparseThreshold(),
+                geometry.bytesPerBlock());
+    }
+
+    /** SHA-256 hex of the sparse budgets' canonical JSON, found where {@code Qwen2Model.load} finds them; null if none. */
+    private static String sparseIdentity(Path modelDir, EngineOptions options, ModelConfig config) {
+        Path file = options.sparseConfig() != null ? options.sparseConfig()
+                : modelDir.resolve(SparseAttentionConfig.FILE_NAME);
+        if (!Files.isRegularFile(file)) return null;
+        String json = SparseAttentionConfig.load(file, config.numLayers(), config.numHeads()).toJson();
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                    .digest(json.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The engine plus what it must release when closed. */
-    private record ClosingEngine(LlmEngine engine, Runnable onClose) implements InferenceEngine {
+    private record ClosingEngine(LlmEngine engine, PrefixFacts facts, KvBlockIo blockIo, Runnable onClose)
+            implements InferenceEngine, PrefixCache {
         @Override
         public RequestHandle submit(EngineRequest request, OutputListener listener) {
             return engine.submit(request, listener);
@@ -63,6 +103,15 @@ public final class Engines {
 
         @Override
         public int maxModelLen() { return engine.maxModelLen(); }
+
+        @Override
+        public Optional<PrefixCache> prefixCache() { return Optional.of(this); }
+
+        @Override
+        public Optional<EngineLoad> load() { return engine.load(); }
+
+        @Override
+        public <T> T withBlocks(Function<BlockManager, T> action) { return engine.withBlocks(action); }
 
         @Override
         public void close() {

@@ -18,6 +18,16 @@ public interface InferenceEngine extends AutoCloseable {
 
     int maxModelLen();
 
+    /** Queued and running work in tokens, what a load-aware router weighs; empty if the engine cannot tell. */
+    default java.util.Optional<EngineLoad> load() {
+        return java.util.Optional.empty();
+    }
+
+    /** The prefix cache for sharing KV between instances; empty for an engine without one. */
+    default java.util.Optional<PrefixCache> prefixCache() {
+        return java.util.Optional.empty();
+    }
+
     @Override
     void close();
 

@@ -2,6 +2,7 @@ package dev.longctx.engine.scheduler;
 
 import dev.longctx.engine.kv.BlockAllocator;
 import dev.longctx.engine.kv.BlockManager;
+import dev.longctx.engine.kv.TestPrefixFacts;
 import dev.longctx.engine.sampling.SamplingParams;
 import dev.longctx.engine.serving.EngineException;
 import dev.longctx.engine.serving.EngineException.Kind;
@@ -68,7 +69,7 @@ class LlmEngineTest {
     }
 
     private static LlmEngine start(int numBlocks, int maxWaiting, ModelRunner runner) {
-        BlockManager blocks = new BlockManager(new BlockAllocator(numBlocks), BS, "fake", "fp32");
+        BlockManager blocks = new BlockManager(new BlockAllocator(numBlocks), TestPrefixFacts.of(BS));
         var config = new LlmEngine.Config(new SchedulerConfig(32, 8, maxWaiting, 256), Set.of(EOS));
         return LlmEngine.start(config, blocks, runner, new GreedySampler(), new BracketDecoder());
     }

@@ -2,6 +2,7 @@ package dev.longctx.engine.scheduler;
 
 import dev.longctx.engine.kv.BlockAllocator;
 import dev.longctx.engine.kv.BlockManager;
+import dev.longctx.engine.kv.TestPrefixFacts;
 import dev.longctx.engine.sampling.SamplingParams;
 import dev.longctx.engine.serving.EngineException;
 import dev.longctx.engine.serving.EngineException.Kind;
@@ -25,13 +26,13 @@ class SchedulerTest {
         final List<ScheduledBatch> batches = new ArrayList<>();
 
         Harness(int numBlocks, SchedulerConfig config) {
-            blocks = new BlockManager(new BlockAllocator(numBlocks), BS, "fake", "fp32");
+            blocks = new BlockManager(new BlockAllocator(numBlocks), TestPrefixFacts.of(BS));
             scheduler = new Scheduler(config, blocks);
             model = new FakeKvModel(numBlocks, BS);
         }
 
         Sequence add(String id, int[] prompt, int maxTokens) {
-            Sequence seq = new Sequence(id, prompt, SamplingParams.greedy(maxTokens), null, blocks.newTable(null), null, null);
+            Sequence seq = new Sequence(id, prompt, SamplingParams.greedy(maxTokens), null, blocks.newTable(0, null, null), null, null);
             scheduler.add(seq);
             return seq;
         }
@@ -116,12 +117,12 @@ class SchedulerTest {
 
     @Test
     void waitingQueueRefusesRequestsBeyondItsBound() {
-        BlockManager blocks = new BlockManager(new BlockAllocator(64), BS, "fake", "fp32");
+        BlockManager blocks = new BlockManager(new BlockAllocator(64), TestPrefixFacts.of(BS));
         Scheduler scheduler = new Scheduler(new SchedulerConfig(16, 1, 2, 4096), blocks);
         for (int i = 0; i < 2; i++) {
-            scheduler.add(new Sequence("r" + i, prompt(i, 4), SamplingParams.greedy(1), null, blocks.newTable(null), null, null));
+            scheduler.add(new Sequence("r" + i, prompt(i, 4), SamplingParams.greedy(1), null, blocks.newTable(0, null, null), null, null));
         }
-        Sequence third = new Sequence("r2", prompt(2, 4), SamplingParams.greedy(1), null, blocks.newTable(null), null, null);
+        Sequence third = new Sequence("r2", prompt(2, 4), SamplingParams.greedy(1), null, blocks.newTable(0, null, null), null, null);
 
         assertThatThrownBy(() -> scheduler.add(third)).isInstanceOf(EngineException.class)
                 .hasMessageContaining("queue is full")
@@ -133,17 +134,17 @@ class SchedulerTest {
 
     @Test
     void promptWithNoRoomLeftInTheContextIsInvalid() {
-        BlockManager blocks = new BlockManager(new BlockAllocator(64), BS, "fake", "fp32");
+        BlockManager blocks = new BlockManager(new BlockAllocator(64), TestPrefixFacts.of(BS));
         Scheduler scheduler = new Scheduler(new SchedulerConfig(16, 4, 4, 32), blocks);
 
         assertThatThrownBy(() -> scheduler.add(new Sequence("x", prompt(1, 32), SamplingParams.greedy(1), null,
-                blocks.newTable(null), null, null)))
+                blocks.newTable(0, null, null), null, null)))
                 .isInstanceOf(EngineException.class).hasMessageContaining("maximum context length is 32")
                 .extracting(e -> ((EngineException) e).kind()).isEqualTo(Kind.INVALID_REQUEST);
         assertThatThrownBy(() -> scheduler.add(new Sequence("e", new int[0], SamplingParams.greedy(1), null,
-                blocks.newTable(null), null, null)))
+                blocks.newTable(0, null, null), null, null)))
                 .extracting(e -> ((EngineException) e).kind()).isEqualTo(Kind.INVALID_REQUEST);
-        scheduler.add(new Sequence("ok", prompt(1, 31), SamplingParams.greedy(1), null, blocks.newTable(null), null, null));
+        scheduler.add(new Sequence("ok", prompt(1, 31), SamplingParams.greedy(1), null, blocks.newTable(0, null, null), null, null));
     }
 
     @Test

@@ -9,6 +9,7 @@ import dev.longctx.engine.serving.EngineRequest;
 import dev.longctx.engine.serving.InferenceEngine;
 import dev.longctx.inferenceservice.engine.EngineHost;
 import dev.longctx.inferenceservice.engine.EngineProperties;
+import dev.longctx.inferenceservice.kvshare.KvPuller;
 import java.util.List;
 import java.util.UUID;
 import org.springframework.stereotype.Service;
@@ -25,8 +26,11 @@ public class GenerationService {
     private final int maxWaiting;
     private final EngineOptions engineOptions;
 
+    private final KvPuller kvPuller;
+
     GenerationService(EngineHost host, SamplingResolver sampling, GenerateProperties properties,
-                      EngineProperties engineProperties) {
+                      EngineProperties engineProperties, KvPuller kvPuller) {
+        this.kvPuller = kvPuller;
         this.host = host;
         this.sampling = sampling;
         this.properties = properties;
@@ -35,13 +39,14 @@ public class GenerationService {
     }
 
     /**
-     * Submits the request and emits its event stream once the first output arrived or
+     * Pulls the request's prefix from the instance the gateway named, when that is cheaper than prefilling it
+     * ({@link KvPuller}), then submits the request and emits its event stream once the first output arrived or
      * {@link GenerateProperties#statusWait()} passed. Fails instead (for an HTTP status) when the request is
      * refused or the engine fails it before that. Cancelling at any point cancels the engine request, which frees
      * its KV blocks.
      */
     public Mono<Flux<GenerateEvent>> generate(GenerateRequest request) {
-        return Mono.defer(() -> {
+        return kvPuller.pullIfCheaper(request).then(Mono.defer(() -> {
             InferenceEngine engine = host.engine();
             String requestId = request.requestId() != null && !request.requestId().isBlank()
                     ? request.requestId() : "gen-" + UUID.randomUUID();
@@ -61,7 +66,7 @@ public class GenerationService {
                     .timeout(properties.statusWait(), Mono.empty())
                     .thenReturn(events)
                     .doOnCancel(handle::cancel);
-        });
+        }));
     }
 
     private static int[] promptTokens(List<Integer> ids) {

@@ -14,10 +14,13 @@ class InfoController {
         this.host = host;
     }
 
-    /** max_model_len is the engine's and so only known once loaded; 0 until then, with ready=false. */
+    /**
+     * prefix_cache: the facts that name this instance's KV blocks, so the gateway can name a prompt's blocks.
+     * max_model_len is the engine's and so only known once loaded; 0 until then, with ready=false. */
     @GetMapping("/internal/info")
     BackendInfo info() {
         boolean ready = host.state() == EngineHost.State.READY;
-        return new BackendInfo(host.servedModelName(), ready ? host.engine().maxModelLen() : 0, ready);
+        return new BackendInfo(host.servedModelName(), ready ? host.engine().maxModelLen() : 0, ready,
+                ready ? host.engine().prefixCache().map(cache -> cache.facts()).orElse(null) : null);
     }
 }

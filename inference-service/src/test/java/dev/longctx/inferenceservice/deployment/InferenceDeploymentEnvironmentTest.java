@@ -27,7 +27,7 @@ class InferenceDeploymentEnvironmentTest {
 
     private static final Path ROOT = Path.of("").toAbsolutePath().getParent();
     private static final Set<String> NOT_SPRING = Set.of("JDK_JAVA_OPTIONS", "JAVA_TOOL_OPTIONS",
-            "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES");
+            "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES", "POD_IP");
 
     @Test
     void composeAndK8sVariablesBindToInferenceServiceProperties() throws IOException {

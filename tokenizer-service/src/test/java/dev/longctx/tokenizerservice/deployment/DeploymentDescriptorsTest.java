@@ -25,13 +25,21 @@ class DeploymentDescriptorsTest {
 
     /** gateway-service's properties (its metadata is not on this classpath); the gateway's own test should own this. */
     static final List<String> GATEWAY_PROPERTIES =
-            List.of("longctx.gateway.tokenizer-url", "longctx.gateway.backends", "longctx.gateway.model-name");
+            List.of("longctx.gateway.tokenizer-url", "longctx.gateway.backends", "longctx.gateway.model-name",
+                    "longctx.gateway.api-keys", "longctx.gateway.routing.policy", "longctx.gateway.routing.kv-index-url");
 
-    static final Map<String, Integer> PORTS = stackScriptPorts();
+    /** Every port the stack script starts something on, Redis included (keyed redis, kvcache, ...). */
+    static final Map<String, Integer> ALL_PORTS = stackScriptPorts();
+    /** The Java services' ports: what each compose service and Deployment of ours listens on. */
+    static final Map<String, Integer> PORTS = new java.util.LinkedHashMap<>(ALL_PORTS);
+    static {
+        PORTS.remove("redis");
+    }
 
     @Test
     void stackScriptDeclaresThePortOfEachJavaService() {
-        assertThat(PORTS).containsOnlyKeys("gateway", "tokenizer", "inference").containsEntry("gateway", 8000);
+        assertThat(PORTS).containsOnlyKeys("gateway", "tokenizer", "inference", "kvcache").containsEntry("gateway", 8000);
+        assertThat(ALL_PORTS).containsEntry("redis", 6379);
     }
 
     // ---- docker-compose.yml ----
@@ -39,7 +47,7 @@ class DeploymentDescriptorsTest {
     @Test
     void everyComposeServiceHasAnImageOrBuildAndAHealthcheck() {
         Node services = compose().node("services");
-        assertThat(services.map()).containsKeys("tokenizer", "inference", "gateway", "redis");
+        assertThat(services.map()).containsKeys("tokenizer", "inference", "gateway", "kvcache", "redis");
         for (String name : services.map().keySet()) {
             Node service = services.node(name);
             assertThat(service.has("image") || service.has("build")).as(name + " image/build").isTrue();
@@ -103,9 +111,10 @@ class DeploymentDescriptorsTest {
     void everyDeploymentProbesActuatorOnADeclaredContainerPort() {
         List<Node> deployments = k8sKind("Deployment");
         assertThat(deployments).extracting(d -> d.node("metadata").string("name"))
-                .contains("tokenizer-service", "inference-service", "gateway-service");
+                .contains("tokenizer-service", "inference-service", "gateway-service", "kv-cache-service", "redis");
         for (Node deployment : deployments) {
             for (Node container : containers(deployment)) {
+                if (!container.string("image").startsWith("longctx")) continue;   // Redis probes with redis-cli
                 String where = deployment.node("metadata").string("name") + "/" + container.string("name");
                 Set<String> ports = declaredPorts(container);
                 assertProbe(where, container.node("readinessProbe"), Set.of(READINESS), ports);
@@ -129,7 +138,7 @@ class DeploymentDescriptorsTest {
                     .filter(s -> s.path("spec", "selector") != null
                             && podLabels.entrySet().containsAll(s.path("spec", "selector").map().entrySet()))
                     .findFirst().orElseThrow(() -> new AssertionError("no Service selects the pods of " + name));
-            int stackPort = PORTS.get(name.replace("-service", ""));
+            int stackPort = ALL_PORTS.get(name.replace("-service", "").replace("-", ""));
             Node container = containers(deployment).getFirst();
             assertThat(container.nodes("ports")).as(name).anySatisfy(p ->
                     assertThat(p.string("containerPort")).isEqualTo(Integer.toString(stackPort)));

@@ -1,18 +1,19 @@
-package dev.longctx.engine.kv;
+package dev.longctx.common.prefix;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.function.IntUnaryOperator;
 
 /**
  * The name of a full KV block (ALGORITHMS.md §5): {@code h_i = SHA-256(h_{i-1} ‖ token ids of block i ‖ salt)}.
  *
- * <p>Byte layout, so that another service (a kv-cache index) can compute the same names: {@code h_{-1}} is 32
- * zero bytes ({@link #ROOT}); each token id is 4 bytes big-endian; the salt is {@link #salt}'s bytes.
- * Chaining makes a block's name stand for the whole prefix up to and including it.
+ * <p>Byte layout, the same in the engine, the gateway and kv-cache-service: {@code h_{-1}} is 32 zero bytes
+ * ({@link #ROOT}); each token id is 4 bytes big-endian; the salt is {@link PrefixSalt#bytes()}. Chaining makes a
+ * block's name stand for the whole prefix up to and including it.
  */
 public final class BlockHash {
     /** h_{-1}: the parent of a prompt's first block. */
@@ -28,27 +29,13 @@ public final class BlockHash {
         this.hashCode = Arrays.hashCode(bytes);
     }
 
-    /**
-     * The salt: model identity, everything that changes KV contents (dtype, DCA config, …) and an optional
-     * per-request cache salt, each as a 4-byte big-endian length then UTF-8 (lengths keep ("ab","c") and
-     * ("a","bc") apart). A null request salt is the same as none.
-     */
-    public static byte[] salt(String modelIdentity, String kvAffectingConfig, String requestCacheSalt) {
-        byte[][] parts = {utf8(modelIdentity), utf8(kvAffectingConfig), utf8(requestCacheSalt)};
-        int size = 0;
-        for (byte[] p : parts) size += 4 + p.length;
-        ByteBuffer buf = ByteBuffer.allocate(size);
-        for (byte[] p : parts) buf.putInt(p.length).put(p);
-        return buf.array();
-    }
-
     /** The name of the block holding {@code tokens[from, from + count)} whose predecessor is {@code parent}. */
-    public static BlockHash of(BlockHash parent, TokenIds tokens, int from, int count, byte[] salt) {
+    public static BlockHash of(BlockHash parent, IntUnaryOperator tokens, int from, int count, byte[] salt) {
         MessageDigest sha = sha256();
         sha.update(parent.bytes);
         byte[] ids = new byte[count * 4];
         for (int i = 0; i < count; i++) {
-            int t = tokens.tokenAt(from + i);
+            int t = tokens.applyAsInt(from + i);
             ids[4 * i] = (byte) (t >>> 24);
             ids[4 * i + 1] = (byte) (t >>> 16);
             ids[4 * i + 2] = (byte) (t >>> 8);
@@ -57,6 +44,18 @@ public final class BlockHash {
         sha.update(ids);
         sha.update(salt);
         return new BlockHash(sha.digest());
+    }
+
+    /** The names of every full block of a token list, in order (a partial last block has none). */
+    public static List<BlockHash> chain(List<Integer> tokens, int blockSize, byte[] salt) {
+        int full = tokens.size() / blockSize;
+        List<BlockHash> names = new ArrayList<>(full);
+        BlockHash parent = ROOT;
+        for (int i = 0; i < full; i++) {
+            parent = of(parent, tokens::get, i * blockSize, blockSize, salt);
+            names.add(parent);
+        }
+        return names;
     }
 
     public static BlockHash fromHex(String hex) {
@@ -80,11 +79,7 @@ public final class BlockHash {
     @Override
     public String toString() { return hex(); }
 
-    private static byte[] utf8(String s) {
-        return s == null ? new byte[0] : s.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static MessageDigest sha256() {
+    static MessageDigest sha256() {
         try {
             return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
