@@ -3,6 +3,7 @@ package dev.longctx.gateway.upstream;
 import dev.longctx.common.wire.BackendInfo;
 import dev.longctx.common.wire.GenerateEvent;
 import dev.longctx.common.wire.GenerateRequest;
+import dev.longctx.gateway.config.GatewayProperties;
 import java.net.URI;
 import java.time.Duration;
 import org.springframework.http.MediaType;
@@ -19,15 +20,16 @@ import reactor.core.publisher.Mono;
  */
 @Component
 public class InferenceClient {
-    private static final Duration INFO_TIMEOUT = Duration.ofSeconds(5);
     private static final MediaType NDJSON = MediaType.parseMediaType("application/x-ndjson");
 
     private final WebClient web;
     private final ErrorBodies errorBodies;
+    private final Duration probeTimeout;
 
-    public InferenceClient(WebClient upstreamWebClient, ErrorBodies errorBodies) {
+    public InferenceClient(WebClient upstreamWebClient, ErrorBodies errorBodies, GatewayProperties properties) {
         this.web = upstreamWebClient;
         this.errorBodies = errorBodies;
+        this.probeTimeout = properties.probeTimeout();
     }
 
     public Flux<GenerateEvent> generate(URI backend, GenerateRequest request) {
@@ -57,7 +59,7 @@ public class InferenceClient {
                 .uri(backend.resolve("/internal/info"))
                 .retrieve()
                 .bodyToMono(BackendInfo.class)
-                .timeout(INFO_TIMEOUT);
+                .timeout(probeTimeout);
     }
 
     private UpstreamException statusError(URI backend, int status, String body) {
