@@ -28,9 +28,18 @@ public final class Stack implements AutoCloseable {
      *                      the inference-services always get C2, which the engine's Vector API code needs
      * @param backendArgs   extra Spring arguments for every inference-service
      * @param gatewayArgs   extra Spring arguments for the main gateway
+     * @param backendHeap   -Xmx of each inference-service (the KV cache lives on its heap)
      */
     public record Options(Path root, Path modelDir, int randomMaxLen, int backends, String apiKey, boolean edgeGateway,
-                          boolean c1Only, List<String> backendArgs, List<String> gatewayArgs, Path logDir) {}
+                          boolean c1Only, List<String> backendArgs, List<String> gatewayArgs, Path logDir,
+                          String backendHeap) {
+
+        /** With 512 MB backends, enough for the suites' short prompts. */
+        public Options(Path root, Path modelDir, int randomMaxLen, int backends, String apiKey, boolean edgeGateway,
+                       boolean c1Only, List<String> backendArgs, List<String> gatewayArgs, Path logDir) {
+            this(root, modelDir, randomMaxLen, backends, apiKey, edgeGateway, c1Only, backendArgs, gatewayArgs, logDir, "512m");
+        }
+    }
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
@@ -61,13 +70,13 @@ public final class Stack implements AutoCloseable {
                 List<String> args = new ArrayList<>(List.of("--longctx.model.path=" + modelDir, "--longctx.model.name=" + modelName));
                 args.addAll(options.backendArgs());
                 backends.add(start(ServiceProcess.start("inference-service-" + i, jar("inference-service"),
-                        ServiceProcess.freePort(), "512m", false, args, options.logDir())));
+                        ServiceProcess.freePort(), options.backendHeap(), false, args, options.logDir())));
             }
             tokenizer.awaitReady(READY_TIMEOUT);
             for (ServiceProcess backend : backends) backend.awaitReady(READY_TIMEOUT);
 
             // The gateways start last: they learn max_model_len from tokenizer-service and route at once.
-            List<String> gatewayArgs = new ArrayList<>(gatewayCommon());
+            List<String> gatewayArgs = new ArrayList<>(unlessOverridden(gatewayCommon(), options.gatewayArgs()));
             for (int i = 0; i < backends.size(); i++) {
                 gatewayArgs.add("--longctx.gateway.backends[" + i + "]=" + backends.get(i).baseUrl());
             }
@@ -108,6 +117,15 @@ public final class Stack implements AutoCloseable {
                 "--longctx.gateway.circuit-breaker.minimum-calls=2",
                 "--longctx.gateway.circuit-breaker.sliding-window-size=4",
                 "--longctx.gateway.circuit-breaker.open-duration=3s");
+    }
+
+    /**
+     * The defaults whose keys {@code overrides} does not set: Spring joins repeated command-line options with a
+     * comma ("20s,10m"), so a test's own value must replace the default, not follow it.
+     */
+    private static List<String> unlessOverridden(List<String> defaults, List<String> overrides) {
+        List<String> keys = overrides.stream().map(arg -> arg.substring(0, arg.indexOf('=') + 1)).toList();
+        return defaults.stream().filter(arg -> !keys.contains(arg.substring(0, arg.indexOf('=') + 1))).toList();
     }
 
     private ServiceProcess start(ServiceProcess process) {

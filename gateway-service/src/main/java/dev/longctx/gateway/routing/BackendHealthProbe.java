@@ -57,7 +57,10 @@ public class BackendHealthProbe implements SmartLifecycle {
     public void start() {
         if (!interval.isZero() && !interval.isNegative()) {
             polling = Flux.interval(Duration.ZERO, interval)
-                    .concatMap(tick -> probeAll())
+                    // A round slower than the interval (a busy tokenizer, a probe timing out) skips ticks; without
+                    // this the interval overflows and polling stops for good.
+                    .onBackpressureDrop()
+                    .concatMap(tick -> probeAll(), 0)
                     .subscribe();
         }
     }
