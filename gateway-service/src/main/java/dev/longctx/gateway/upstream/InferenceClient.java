@@ -20,6 +20,7 @@ import reactor.core.publisher.Mono;
  */
 @Component
 public class InferenceClient {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(InferenceClient.class);
     private static final MediaType NDJSON = MediaType.parseMediaType("application/x-ndjson");
 
     private final WebClient web;
@@ -42,8 +43,11 @@ public class InferenceClient {
                     int status = response.statusCode().value();
                     if (response.statusCode().is2xxSuccessful()) {
                         return response.bodyToFlux(GenerateEvent.class)
-                                .onErrorMap(e -> !(e instanceof UpstreamException),
-                                        e -> UpstreamException.failed("inference-service stream broke: " + e.getMessage(), e));
+                                .onErrorMap(e -> !(e instanceof UpstreamException), e -> {
+                                    // The cause may be a decoder's text naming Java types: the log keeps it.
+                                    log.warn("stream from {} broke: {}", backend, e.toString());
+                                    return UpstreamException.failed("The inference-service stream broke mid-response.", e);
+                                });
                     }
                     return response.bodyToMono(String.class)
                             .defaultIfEmpty("")
