@@ -28,6 +28,21 @@ public class ApiException extends RuntimeException {
         });
     }
 
+    /**
+     * The code the table gives a status and param alone: 404 on "model" is model_not_found, a 400 naming a field
+     * is invalid_value. Prefer the named factories, which say which situation it is.
+     */
+    public ApiException(int status, String message, String param) {
+        this(status, message, param, status == 404 && "model".equals(param) ? ErrorCode.MODEL_NOT_FOUND
+                : status == 400 && param != null ? ErrorCode.INVALID_VALUE
+                : new ApiException(status, message).code());
+    }
+
+    /** Same as {@link #invalidValue}: a 400 that blames {@code param} (or, with null, no field). */
+    public static ApiException badRequest(String message, String param) {
+        return param == null ? malformed(message) : invalidValue(message, param);
+    }
+
     /** A parameter with a value out of range, of the wrong type or shape. */
     public static ApiException invalidValue(String message, String param) {
         return new ApiException(400, message, param, ErrorCode.INVALID_VALUE);
