@@ -28,8 +28,8 @@ import tools.jackson.databind.JsonNode;
  * 64 queries of every chunk against all earlier keys, ~1e13 FLOP at 200K), sparse prefill on with the small
  * uniform budgets of docs/eval (64 verticals and 128 slashes per head) in 32K-token pieces, so estimation is
  * 7 pieces × 64 queries × ~100K keys per head, and a KV cache raised to hold the prompt (13,500 blocks of 16
- * tokens, ~660 MB on a 2 GB heap). Measured on the shared 2-core dev VM at load average ~10: 343 s with 16K
- * pieces; a quiet machine should take a fraction of that (BENCHMARKS.md §2 table B scales to ~80 s).
+ * tokens, ~660 MB on a 2 GB heap). Measured on the shared 2-core dev VM: 74 s for the request at load average
+ * 2–6 (32K pieces), 343 s at load ~10 with 16K pieces; the client and gateway allow 9–10 minutes.
  * Without DCA the model does not answer from that far back; the test checks that the answer arrives.
  */
 class LongPromptE2eTest {
