@@ -105,8 +105,8 @@ public final class KvWorkload {
                 .redirectErrorStream(true).redirectOutput(logs.resolve("redis.log").toFile()).start();
         try (Stack stack = Stack.start(new Stack.Options(root, model, 65536, 2, null, false, false,
                 List.of("--longctx.engine.threads=" + threads, "--longctx.engine.kv-cache-blocks=16384"),
-                List.of("--longctx.gateway.first-token-timeout=10m", "--longctx.gateway.idle-timeout=5m"), logs,
-                "127.0.0.1:" + redisPort));
+                List.of("--longctx.gateway.first-token-timeout=10m", "--longctx.gateway.idle-timeout=5m"), logs)
+                .withRedis("127.0.0.1:" + redisPort));
              ServiceProcess roundRobin = roundRobinGateway(stack, logs)) {
             List<Result> kvAware = run(stack.gatewayUrl(), stack.modelName(), 0, documents, questions, docChars);
             List<Result> rr = run(roundRobin.baseUrl(), stack.modelName(), 1000, documents, questions, docChars);

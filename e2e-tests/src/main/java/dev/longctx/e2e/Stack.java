@@ -30,13 +30,27 @@ public final class Stack implements AutoCloseable {
      * @param gatewayArgs   extra Spring arguments for the main gateway
      * @param redisAddress  host:port of a Redis: also start kv-cache-service on it, have the backends publish
      *                      their prefix caches there and the gateway route KV-aware; null = none of that
+     * @param backendHeap   -Xmx of each inference-service (the KV cache lives on its heap)
      */
     public record Options(Path root, Path modelDir, int randomMaxLen, int backends, String apiKey, boolean edgeGateway,
                           boolean c1Only, List<String> backendArgs, List<String> gatewayArgs, Path logDir,
-                          String redisAddress) {
+                          String redisAddress, String backendHeap) {
+
+        /** No Redis, and 512 MB backends: enough for the suites' short prompts. */
         public Options(Path root, Path modelDir, int randomMaxLen, int backends, String apiKey, boolean edgeGateway,
                        boolean c1Only, List<String> backendArgs, List<String> gatewayArgs, Path logDir) {
-            this(root, modelDir, randomMaxLen, backends, apiKey, edgeGateway, c1Only, backendArgs, gatewayArgs, logDir, null);
+            this(root, modelDir, randomMaxLen, backends, apiKey, edgeGateway, c1Only, backendArgs, gatewayArgs, logDir,
+                    null, "512m");
+        }
+
+        public Options withRedis(String address) {
+            return new Options(root, modelDir, randomMaxLen, backends, apiKey, edgeGateway, c1Only, backendArgs,
+                    gatewayArgs, logDir, address, backendHeap);
+        }
+
+        public Options withBackendHeap(String heap) {
+            return new Options(root, modelDir, randomMaxLen, backends, apiKey, edgeGateway, c1Only, backendArgs,
+                    gatewayArgs, logDir, redisAddress, heap);
         }
     }
 
@@ -86,14 +100,14 @@ public final class Stack implements AutoCloseable {
                 args.addAll(options.backendArgs());
                 backendArgs.add(args);
                 backends.add(start(ServiceProcess.start("inference-service-" + i, jar("inference-service"),
-                        port, "512m", false, args, options.logDir())));
+                        port, options.backendHeap(), false, args, options.logDir())));
             }
             tokenizer.awaitReady(READY_TIMEOUT);
             if (kvCache != null) kvCache.awaitReady(READY_TIMEOUT);
             for (ServiceProcess backend : backends) backend.awaitReady(READY_TIMEOUT);
 
             // The gateways start last: they learn max_model_len from tokenizer-service and route at once.
-            List<String> gatewayArgs = new ArrayList<>(gatewayCommon());
+            List<String> gatewayArgs = new ArrayList<>(unlessOverridden(gatewayCommon(), options.gatewayArgs()));
             for (int i = 0; i < backends.size(); i++) {
                 gatewayArgs.add("--longctx.gateway.backends[" + i + "]=" + backends.get(i).baseUrl());
             }
@@ -139,6 +153,15 @@ public final class Stack implements AutoCloseable {
                 "--longctx.gateway.circuit-breaker.minimum-calls=2",
                 "--longctx.gateway.circuit-breaker.sliding-window-size=4",
                 "--longctx.gateway.circuit-breaker.open-duration=3s");
+    }
+
+    /**
+     * The defaults whose keys {@code overrides} does not set: Spring joins repeated command-line options with a
+     * comma ("20s,10m"), so a test's own value must replace the default, not follow it.
+     */
+    private static List<String> unlessOverridden(List<String> defaults, List<String> overrides) {
+        List<String> keys = overrides.stream().map(arg -> arg.substring(0, arg.indexOf('=') + 1)).toList();
+        return defaults.stream().filter(arg -> !keys.contains(arg.substring(0, arg.indexOf('=') + 1))).toList();
     }
 
     private ServiceProcess start(ServiceProcess process) {

@@ -62,6 +62,11 @@ final class Api {
         return send(request(path).POST(HttpRequest.BodyPublishers.ofString(body)).build());
     }
 
+    /** For requests that legitimately take minutes (a long prefill); others keep the 60 s bound. */
+    Response post(String path, Map<String, ?> body, Duration timeout) {
+        return send(request(path).timeout(timeout).POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build());
+    }
+
     /** Opens a streaming request; the caller reads events and must close it. */
     Sse stream(String path, Map<String, ?> body) {
         HttpRequest request = request(path).POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))).build();

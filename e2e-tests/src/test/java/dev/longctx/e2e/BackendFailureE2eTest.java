@@ -49,8 +49,8 @@ class BackendFailureE2eTest {
         JsonNode error = Api.JSON.readTree(tail.get(tail.size() - 2)).path("error");
         assertThat(error.isObject()).as(tail.get(tail.size() - 2)).isTrue();
         assertThat(error.path("message").asString()).isNotBlank();
-        assertThat(error.path("type").asString()).isNotBlank();
-        assertThat(error.path("code").asInt()).isBetween(500, 599);
+        assertThat(error.path("type").asString()).isIn("InternalServerError", "ServiceUnavailableError", "TimeoutError");
+        assertThat(error.get("code").isNull()).as("a server failure has no OpenAI code").isTrue();
         for (String event : tail.subList(0, tail.size() - 2)) {
             assertThat(Api.JSON.readTree(event).has("error")).as("only the last event is an error: " + event).isFalse();
         }

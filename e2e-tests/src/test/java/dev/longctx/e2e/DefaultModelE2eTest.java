@@ -44,4 +44,30 @@ class DefaultModelE2eTest {
         assertThat(json.path("usage").path("prompt_tokens").asInt()).isGreaterThan(3 * 512);
         assertThat(json.path("choices").get(0).path("message").path("content").asString()).contains(sample.passkey());
     }
+
+    /**
+     * {@code ./longctx bench serve} in its default mode (completions, random token ids) against the default model:
+     * the ids come from the server's own /tokenize, so none is past the 2,048-token vocabulary and none fails.
+     * Run as the script runs it, from the gateway jar.
+     */
+    @Test
+    void benchServeInItsDefaultModeFinishesWithNoFailedRequest() throws Exception {
+        Path root = Stack.findRoot();
+        Path output = stack.logDir().resolve("bench-serve.log");
+        Process bench = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dloader.main=dev.longctx.gateway.bench.BenchServe",
+                "-cp", root.resolve("gateway-service/target/gateway-service.jar").toString(),
+                "org.springframework.boot.loader.launch.PropertiesLauncher",
+                "--url", stack.gatewayUrl().toString(), "--num-prompts", "6", "--random-input-len", "256",
+                "--random-output-len", "8", "--max-concurrency", "3")
+                .redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        boolean exited = bench.waitFor(80, java.util.concurrent.TimeUnit.SECONDS);
+        if (!exited) bench.destroyForcibly();
+        String log = java.nio.file.Files.readString(output);
+        System.out.println("e2e: " + log.strip());
+        assertThat(exited).as(log).isTrue();
+        assertThat(bench.exitValue()).as(log).isZero();
+        assertThat(log).contains("/v1/completions").containsPattern("Successful requests:\\s+6\\b")
+                .containsPattern("Failed requests:\\s+0\\b");
+    }
 }

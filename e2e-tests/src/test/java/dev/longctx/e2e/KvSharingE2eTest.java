@@ -43,7 +43,7 @@ class KvSharingE2eTest {
         java.nio.file.Path root = Stack.findRoot();
         stack = Stack.start(new Stack.Options(root, null, StackExtension.RANDOM_MODEL_LEN, 2, null, false, true,
                 List.of("--longctx.engine.threads=1", "--longctx.engine.kv-cache-blocks=200"), List.of(),
-                root.resolve("e2e-tests/target/kv-stack-logs"), redis.host() + ":" + redis.port()));
+                root.resolve("e2e-tests/target/kv-stack-logs")).withRedis(redis.host() + ":" + redis.port()));
         api = Api.of(stack);
     }
 

@@ -359,20 +359,186 @@ class GatewayApiTest {
         assertThat(UPSTREAMS.generateRequests.size()).isEqualTo(before);
     }
 
-    /** A 1M-token prompt is megabytes of JSON; the codec limits must let it through to the context check. */
+    /**
+     * The body limit follows max_model_len (16 bytes per token + 1 MiB: 1,040,576 bytes for the fake's 1000): a
+     * body under it is read and gets the context check, one over it is 413 naming the limit.
+     */
     @Test
-    void multiMegabytePromptsAreReadNotRefused() {
+    void bodyLimitFollowsMaxModelLenAndNamesItself() {
         StringBuilder ids = new StringBuilder("{\"prompt\":[");
-        for (int i = 0; i < 400_000; i++) {
-            ids.append(i == 0 ? "" : ",").append(100_000 + i);
+        for (int i = 0; i < 100_000; i++) {
+            ids.append(i == 0 ? "" : ",").append(1000 + i % 8000);
         }
         ids.append("],\"max_tokens\":1}");
-        JsonNode error = assertError(client.post("/v1/completions", ids.toString()), 400, "BadRequestError");
-        assertThat(error.get("message").asString()).contains("400001 tokens (400000 in the messages, 1 in the completion)");
+        JsonNode error = assertError(client.post("/v1/completions", ids.toString()), 400, "BadRequestError",
+                "context_length_exceeded", "prompt");
+        assertThat(error.get("message").asString()).contains("100001 tokens (100000 in the messages, 1 in the completion)");
 
         String text = "{\"prompt\":\"" + "word ".repeat(300_000) + "\",\"max_tokens\":1}";
-        assertThat(assertError(client.post("/v1/completions", text), 400, "BadRequestError").get("message").asString())
-                .contains("300000 in the messages");
+        JsonNode tooLarge = assertError(client.post("/v1/completions", text), 413, "BadRequestError", "request_too_large", null);
+        assertThat(tooLarge.get("message").asString())
+                .isEqualTo("The request body of 1500028 bytes is larger than the limit of 1064576 bytes (16 bytes for"
+                        + " each of the model's 1000 tokens of context, plus 1 MiB).");
+        assertThat(client.postChunked("/v1/completions", text).statusCode()).isEqualTo(413);
+    }
+
+    /** The table in gateway-service/README.md, which the Java-client tests rely on. */
+    @Test
+    void errorBodiesCarryVllmTypesAndOpenAiStringCodes() {
+        assertError(client.post("/v1/chat/completions", "{\"model\":\"gpt-4\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}"),
+                404, "NotFoundError", "model_not_found", "model");
+        assertError(client.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"LONG 999\"}],\"max_tokens\":5}"),
+                400, "BadRequestError", "context_length_exceeded", "messages");
+        assertError(client.post("/v1/completions", "{\"prompt\":\"LONG 999\",\"max_tokens\":5}"),
+                400, "BadRequestError", "context_length_exceeded", "prompt");
+        assertError(client.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"top_p\":7}"),
+                400, "BadRequestError", "invalid_value", "top_p");
+        assertError(client.post("/v1/completions", "{\"prompt\":\"x\",\"echo\":true}"),
+                400, "BadRequestError", "unsupported_parameter", "echo");
+        assertError(client.post("/v1/completions", "{\"max_tokens\":3}"),
+                400, "BadRequestError", "missing_required_parameter", "prompt");
+        assertError(client.post("/v1/chat/completions", "{}"),
+                400, "BadRequestError", "missing_required_parameter", "messages");
+        assertError(client.post("/v1/chat/completions", "{\"messages\": [oops"), 400, "BadRequestError", null, null);
+        assertError(client.post("/v1/chat/completions", "[1,2]"), 400, "BadRequestError", null, null);
+        assertError(client.get("/v1/nope"), 404, "NotFoundError", null, null);
+    }
+
+    @Test
+    void malformedJsonNamesNoFieldAndNoJavaType() {
+        JsonNode syntax = assertError(client.post("/v1/chat/completions", "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}"),
+                400, "BadRequestError", null, null);
+        assertThat(syntax.get("message").asString()).startsWith("The request body is not valid JSON");
+        JsonNode type = assertError(client.post("/v1/chat/completions",
+                "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":\"many\"}"),
+                400, "BadRequestError", "invalid_value", "max_tokens");
+        assertThat(type.get("message").asString()).isEqualTo("Invalid value for `max_tokens`: expected an integer.");
+        assertError(client.post("/v1/chat/completions", "{\"messages\":\"hi\"}"), 400, "BadRequestError", "invalid_value", "messages");
+        assertError(client.post("/v1/completions", "{\"prompt\":\"x\",\"max_tokens\":1e30}"), 400, "BadRequestError",
+                "invalid_value", "max_tokens");
+    }
+
+    @Test
+    void tokenIdsOutsideTheVocabularyAre400AndNeverReachABackend() {
+        int before = UPSTREAMS.generateRequests.size();
+        JsonNode error = assertError(client.post("/v1/completions",
+                "{\"prompt\":[5, " + FakeUpstreams.VOCAB_SIZE + ", 12],\"max_tokens\":2}"),
+                400, "BadRequestError", "invalid_value", "prompt");
+        assertThat(error.get("message").asString()).isEqualTo("Token id " + FakeUpstreams.VOCAB_SIZE + " is out of vocabulary");
+        assertError(client.post("/v1/completions", "{\"prompt\":[[5], [2147483647]],\"max_tokens\":2}"),
+                400, "BadRequestError", "invalid_value", "prompt");
+        assertThat(UPSTREAMS.generateRequests.size()).isEqualTo(before);
+        HttpResponse<String> ok = client.post("/v1/completions",
+                "{\"prompt\":[5, " + (FakeUpstreams.VOCAB_SIZE - 1) + "],\"max_tokens\":2}");
+        assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+    }
+
+    @Test
+    void logitBiasIsCheckedClampedAndForwarded() {
+        String chat = "{\"messages\":[{\"role\":\"user\",\"content\":\"bias\"}],\"max_tokens\":2,\"logit_bias\":";
+        assertError(client.post("/v1/chat/completions", chat + "\"strong\"}"), 400, "BadRequestError", "invalid_value", "logit_bias");
+        assertError(client.post("/v1/chat/completions", chat + "{\"abc\": 1}}"), 400, "BadRequestError", "invalid_value", "logit_bias");
+        assertError(client.post("/v1/chat/completions", chat + "{\"5\": \"up\"}}"), 400, "BadRequestError", "invalid_value", "logit_bias");
+        JsonNode outside = assertError(client.post("/v1/chat/completions", chat + "{\"5\": 1, \"10000\": 2, \"-1\": 3}}"),
+                400, "BadRequestError", "invalid_value", "logit_bias");
+        assertThat(outside.get("message").asString())
+                .isEqualTo("token_id(s) [-1, 10000] in logit_bias contain out-of-vocab token ids. Vocabulary size: 10000");
+
+        HttpResponse<String> ok = client.post("/v1/chat/completions", chat + "{\"5\": 250, \" 7\": -3.5}}");
+        assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+        GenerateRequest sent = UPSTREAMS.requestsWithIdPrefix(json(ok.body()).get("id").asString()).getFirst();
+        assertThat(sent.sampling().logitBias()).containsExactlyInAnyOrderEntriesOf(java.util.Map.of(5, 100.0, 7, -3.5));
+    }
+
+    @Test
+    void fieldsThatWouldChangeTheResultAreRefusedNotIgnored() {
+        String chat = "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":2,";
+        assertError(client.post("/v1/chat/completions", chat + "\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]}"),
+                400, "BadRequestError", "unsupported_parameter", "tools");
+        assertError(client.post("/v1/chat/completions", chat + "\"response_format\":{\"type\":\"json_object\"}}"),
+                400, "BadRequestError", "unsupported_parameter", "response_format");
+        assertError(client.post("/v1/completions", "{\"prompt\":\"x\",\"best_of\":3}"),
+                400, "BadRequestError", "unsupported_parameter", "best_of");
+        assertError(client.post("/v1/completions", "{\"prompt\":\"x\",\"best_of\":1,\"n\":2}"),
+                400, "BadRequestError", "invalid_value", "best_of");
+        assertError(client.post("/v1/completions", "{\"prompt\":\"x\",\"suffix\":\"end\"}"),
+                400, "BadRequestError", "unsupported_parameter", "suffix");
+        // what clients send by default changes nothing and passes
+        HttpResponse<String> defaults = client.post("/v1/chat/completions", chat
+                + "\"tools\":[],\"tool_choice\":\"none\",\"response_format\":{\"type\":\"text\"},\"echo\":false,"
+                + "\"user\":\"u\",\"store\":false,\"parallel_tool_calls\":true}");
+        assertThat(defaults.statusCode()).as(defaults.body()).isEqualTo(200);
+        HttpResponse<String> bestOfN = client.post("/v1/completions", "{\"prompt\":\"x\",\"best_of\":2,\"n\":2,\"max_tokens\":1}");
+        assertThat(bestOfN.statusCode()).as(bestOfN.body()).isEqualTo(200);
+    }
+
+    @Test
+    void logprobsAreValidatedLikeVllm() {
+        String chat = "{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"max_tokens\":2,";
+        assertError(client.post("/v1/chat/completions", chat + "\"top_logprobs\":3}"), 400, "BadRequestError", "invalid_value", "top_logprobs");
+        assertError(client.post("/v1/chat/completions", chat + "\"logprobs\":true,\"top_logprobs\":21}"),
+                400, "BadRequestError", "invalid_value", "top_logprobs");
+        assertError(client.post("/v1/chat/completions", chat + "\"logprobs\":true,\"top_logprobs\":-2}"),
+                400, "BadRequestError", "invalid_value", "top_logprobs");
+        JsonNode tooMany = assertError(client.post("/v1/completions", "{\"prompt\":\"x\",\"logprobs\":50}"),
+                400, "BadRequestError", "invalid_value", "logprobs");
+        assertThat(tooMany.get("message").asString()).isEqualTo("Requested sample logprobs of 50, which is greater than max allowed: 20");
+        assertError(client.post("/v1/completions", "{\"prompt\":\"x\",\"logprobs\":\"all\"}"), 400, "BadRequestError", "invalid_value", "logprobs");
+    }
+
+    @Test
+    void chatLogprobsListTheSampledTokenAndTopAlternatives() {
+        HttpResponse<String> response = client.post("/v1/chat/completions", """
+                {"messages":[{"role":"user","content":"probs"}],"max_tokens":2,"logprobs":true,"top_logprobs":2}
+                """);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        GenerateRequest sent = UPSTREAMS.requestsWithIdPrefix(json(response.body()).get("id").asString()).getFirst();
+        assertThat(sent.sampling().logprobs()).isEqualTo(2);
+        JsonNode content = json(response.body()).get("choices").get(0).get("logprobs").get("content");
+        assertThat(content).hasSize(2);
+        JsonNode first = content.get(0);
+        assertThat(first.get("token").asString()).isEqualTo("w0 ");
+        assertThat(first.get("logprob").asDouble()).isEqualTo(-0.5);
+        assertThat(first.get("bytes")).extracting(JsonNode::asInt).containsExactly(119, 48, 32);
+        assertThat(first.get("top_logprobs")).extracting(t -> t.get("token").asString()).containsExactly("w0 ", "alt1");
+
+        HttpResponse<String> plain = client.post("/v1/chat/completions", """
+                {"messages":[{"role":"user","content":"probs"}],"max_tokens":2,"logprobs":true}
+                """);
+        JsonNode noTop = json(plain.body()).get("choices").get(0).get("logprobs").get("content").get(0);
+        assertThat(noTop.get("top_logprobs")).isEmpty();
+
+        List<String> data = sseData(client.post("/v1/chat/completions", """
+                {"messages":[{"role":"user","content":"probs"}],"max_tokens":2,"logprobs":true,"top_logprobs":1,"stream":true}
+                """).body());
+        assertThat(json(data.get(0)).get("choices").get(0).get("logprobs").isNull()).as("role chunk").isTrue();
+        JsonNode streamed = json(data.get(1)).get("choices").get(0).get("logprobs").get("content");
+        assertThat(streamed).hasSize(1);
+        assertThat(streamed.get(0).get("token").asString()).isEqualTo("w0 ");
+        assertThat(streamed.get(0).get("top_logprobs")).hasSize(1);
+    }
+
+    @Test
+    void completionLogprobsUseTheLegacyShapeWithLogprobsPlusOneAlternatives() {
+        HttpResponse<String> response = client.post("/v1/completions", """
+                {"prompt":"probs","max_tokens":3,"logprobs":2}
+                """);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        JsonNode logprobs = json(response.body()).get("choices").get(0).get("logprobs");
+        assertThat(logprobs.get("tokens")).extracting(JsonNode::asString).containsExactly("w0 ", "w1 ", "w2 ");
+        assertThat(logprobs.get("token_logprobs")).extracting(JsonNode::asDouble).containsExactly(-0.5, -0.5, -0.5);
+        assertThat(logprobs.get("text_offset")).extracting(JsonNode::asInt).containsExactly(0, 3, 6);
+        // sampled first, then the alternatives not already listed, logprobs + 1 in all
+        assertThat(logprobs.get("top_logprobs").get(0).propertyNames()).containsExactly("w0 ", "alt1");
+
+        List<String> data = sseData(client.post("/v1/completions", """
+                {"prompt":"probs","max_tokens":2,"logprobs":1,"stream":true}
+                """).body());
+        JsonNode second = json(data.get(1)).get("choices").get(0).get("logprobs");
+        assertThat(second.get("text_offset")).extracting(JsonNode::asInt).containsExactly(3);
+        assertThat(second.get("tokens")).extracting(JsonNode::asString).containsExactly("w1 ");
+        assertThat(json(client.post("/v1/completions", "{\"prompt\":\"probs\",\"max_tokens\":1}").body())
+                .get("choices").get(0).get("logprobs").isNull()).isTrue();
     }
 
     @Test
@@ -426,7 +592,8 @@ class GatewayApiTest {
         List<String> data = sseData(response.body());
         assertThat(data.getLast()).isEqualTo("[DONE]");
         JsonNode error = json(data.get(data.size() - 2)).get("error");
-        assertThat(error.get("code").asInt()).isEqualTo(500);
+        assertThat(error.get("type").asString()).isEqualTo("InternalServerError");
+        assertThat(error.get("code").isNull()).isTrue();
         assertThat(error.get("message").asString()).isNotBlank();
         assertThat(data.get(1)).contains("w0 ");
     }
@@ -512,14 +679,24 @@ class GatewayApiTest {
         }
     }
 
+    /** The envelope every client parses: vLLM's type, OpenAI's string code (or null), param present. */
     static JsonNode assertError(HttpResponse<String> response, int status, String type) {
         assertThat(response.statusCode()).as(response.body()).isEqualTo(status);
         JsonNode error = json(response.body()).get("error");
         assertThat(error).as(response.body()).isNotNull();
-        assertThat(error.get("code").asInt()).isEqualTo(status);
         assertThat(error.get("type").asString()).isEqualTo(type);
         assertThat(error.get("message").asString()).isNotBlank();
         assertThat(error.has("param")).isTrue();
+        assertThat(error.has("code")).isTrue();
+        assertThat(error.get("code").isNull() || error.get("code").isString()).as("code is a string or null").isTrue();
+        assertThat(error.get("message").asString()).doesNotContain("java.").doesNotContain("Exception");
+        return error;
+    }
+
+    static JsonNode assertError(HttpResponse<String> response, int status, String type, String code, String param) {
+        JsonNode error = assertError(response, status, type);
+        assertThat(error.get("code").isNull() ? null : error.get("code").asString()).as(response.body()).isEqualTo(code);
+        assertThat(error.get("param").isNull() ? null : error.get("param").asString()).as(response.body()).isEqualTo(param);
         return error;
     }
 }

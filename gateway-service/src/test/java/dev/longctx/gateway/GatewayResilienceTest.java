@@ -126,6 +126,29 @@ class GatewayResilienceTest {
         assertThat(data.getFirst()).contains("w0 ");
         assertThat(data.getLast()).isEqualTo("[DONE]");
         JsonNode error = json(data.get(data.size() - 2)).get("error");
-        assertThat(error.get("code").asInt()).isEqualTo(504);
+        assertThat(error.get("type").asString()).isEqualTo("TimeoutError");
+        assertThat(error.get("code").isNull()).isTrue();
+    }
+
+    /** A client's bad input must not let it open the breaker for everyone (the backend's 4xx is not a failure). */
+    @Test
+    void requestsTheBackendRefusesDoNotCountAgainstItsBreaker() {
+        GatewayClient client = new GatewayClient(port);
+        Backend live = backends.all().get(1);
+        backends.all().getFirst().circuitBreaker().transitionToForcedOpenState();   // every request goes to the live one
+        try {
+            for (int i = 0; i < 8; i++) {
+                JsonNode error = assertError(client.post("/v1/completions", "{\"prompt\":\"REJECT\",\"max_tokens\":2}"),
+                        400, "BadRequestError", "invalid_value", null);
+                assertThat(error.get("message").asString()).isEqualTo("Token id 9007 is out of vocabulary");
+            }
+            assertThat(live.circuitBreaker().getState()).isEqualTo(io.github.resilience4j.circuitbreaker.CircuitBreaker.State.CLOSED);
+            assertThat(live.circuitBreaker().getMetrics().getNumberOfFailedCalls()).isZero();
+            assertThat(live.circuitBreaker().getMetrics().getNumberOfSuccessfulCalls()).as("ignored, not successes").isZero();
+            assertThat(client.post("/v1/completions", "{\"prompt\":\"fine\",\"max_tokens\":2}").statusCode()).isEqualTo(200);
+            assertThat(client.get("/health").statusCode()).isEqualTo(200);
+        } finally {
+            backends.all().getFirst().circuitBreaker().reset();
+        }
     }
 }

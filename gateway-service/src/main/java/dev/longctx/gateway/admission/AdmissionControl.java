@@ -24,7 +24,7 @@ public class AdmissionControl {
         return Flux.defer(() -> {
             if (maxInFlight > 0 && inFlight.incrementAndGet() > maxInFlight) {
                 inFlight.decrementAndGet();
-                return Flux.error(new ApiException(503, "The server is overloaded: too many requests in flight, retry later."));
+                return Flux.error(ApiException.unavailable("The server is overloaded: too many requests in flight, retry later."));
             }
             if (maxInFlight <= 0) {
                 return work;

@@ -203,6 +203,7 @@ public final class BenchServe {
                 .build();
         String model = options.model() != null ? options.model() : discoverModel(http, options);
         Random random = new Random(options.seed());
+        int[] vocabulary = options.endpoint() == Endpoint.COMPLETIONS ? discoverTokenIds(http, options, model, random) : null;
         Semaphore concurrency = options.maxConcurrency() > 0 ? new Semaphore(options.maxConcurrency()) : null;
         List<Future<RequestResult>> futures = new ArrayList<>();
         log.printf("bench serve: %s%s model=%s rate=%s max-concurrency=%s%n", options.url(), options.endpoint().path, model,
@@ -214,7 +215,7 @@ public final class BenchServe {
                 if (System.nanoTime() >= deadline) {
                     break;
                 }
-                String body = requestBody(options, model, random);
+                String body = requestBody(options, model, vocabulary, random);
                 if (concurrency != null) {
                     concurrency.acquire();
                 }
@@ -261,10 +262,56 @@ public final class BenchServe {
     }
 
     /**
-     * A random prompt of the asked length. Completions get random token ids, which makes the input length
-     * exact; chat needs text, so it gets random words (about one token each for common tokenizers).
+     * Token ids the served model really has: random text tokenized by the server's own /tokenize (vLLM's route,
+     * which the gateway relays). Drawing prompts from these keeps every request valid for whatever model is
+     * served, where fixed id ranges fail on a small vocabulary.
      */
-    static String requestBody(Options options, String model, Random random) {
+    static int[] discoverTokenIds(HttpClient http, Options options, String model, Random random) {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < 2_000; i++) {
+            if (random.nextBoolean()) {
+                text.append(WORDS[random.nextInt(WORDS.length)]);
+            } else {
+                for (int c = 3 + random.nextInt(6); c > 0; c--) {
+                    text.append((char) ('a' + random.nextInt(26)));
+                }
+            }
+            text.append(i % 17 == 16 ? ". " : " ");
+        }
+        ObjectNode body = JSON.createObjectNode();
+        body.put("model", model);
+        body.put("prompt", text.toString());
+        body.put("add_special_tokens", false);
+        try {
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(options.url() + "/tokenize"))
+                    .header("Content-Type", "application/json")
+                    .timeout(Duration.ofSeconds(60))
+                    .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
+            if (options.apiKey() != null) {
+                request.header("Authorization", "Bearer " + options.apiKey());
+            }
+            HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException("HTTP " + response.statusCode() + ": " + response.body());
+            }
+            int[] ids = JSON.readTree(response.body()).get("tokens").valueStream().mapToInt(JsonNode::asInt)
+                    .distinct().sorted().toArray();
+            if (ids.length == 0) {
+                throw new IllegalStateException("/tokenize answered no tokens");
+            }
+            return ids;
+        } catch (Exception e) {
+            throw new IllegalStateException("could not learn the model's token ids from " + options.url()
+                    + "/tokenize (" + e.getMessage() + "); use --endpoint chat against a server without it", e);
+        }
+    }
+
+    /**
+     * A random prompt of the asked length. Completions get random token ids drawn from {@code vocabulary} (ids the
+     * model has), which makes the input length exact; chat needs text, so it gets random words (about one token
+     * each for common tokenizers).
+     */
+    static String requestBody(Options options, String model, int[] vocabulary, Random random) {
         ObjectNode body = JSON.createObjectNode();
         body.put("model", model);
         body.put("stream", true);
@@ -278,7 +325,7 @@ public final class BenchServe {
             case COMPLETIONS -> {
                 ArrayNode ids = body.putArray("prompt");
                 for (int i = 0; i < options.randomInputLen(); i++) {
-                    ids.add(1000 + random.nextInt(20_000));
+                    ids.add(vocabulary[random.nextInt(vocabulary.length)]);
                 }
             }
             case CHAT -> {

@@ -29,7 +29,12 @@ import org.springframework.validation.annotation.Validated;
  * @param maxQueue most generation requests the gateway holds at once; beyond that it answers 503; 0 = unbounded
  * @param maxAttempts how many backends one sequence may be tried on before its first event arrives
  * @param circuitBreaker per-backend breaker settings
- * @param healthCheckInterval how often each backend's /internal/info is polled for readiness; 0 = never
+ * @param healthCheckInterval how often tokenizer-service's and each backend's /internal/info is polled; 0 = never
+ * @param probeTimeout longest wait for an /internal/info answer (health probes, learning the model's limits)
+ * @param maxBodyBytes largest request body a client may send; 0 = sized from max_model_len (BodyLimits.clientBody:
+ *                     16 bytes per token + 1 MiB), so a prompt of the whole context fits
+ * @param bodyReadTimeout longest pause between two reads of a request body before the connection is closed
+ * @param bodyTimeout longest time to receive a whole request body
  */
 @Validated
 @ConfigurationProperties("longctx.gateway")
@@ -46,7 +51,11 @@ public record GatewayProperties(
         @PositiveOrZero @DefaultValue("0") int maxQueue,
         @Min(1) @DefaultValue("3") int maxAttempts,
         @Valid @NotNull @DefaultValue CircuitBreakerSettings circuitBreaker,
-        @NotNull @DefaultValue("10s") Duration healthCheckInterval) {
+        @NotNull @DefaultValue("10s") Duration healthCheckInterval,
+        @NotNull @DefaultValue("5s") Duration probeTimeout,
+        @PositiveOrZero @DefaultValue("0") long maxBodyBytes,
+        @NotNull @DefaultValue("30s") Duration bodyReadTimeout,
+        @NotNull @DefaultValue("5m") Duration bodyTimeout) {
 
     /**
      * @param failureRateThreshold percentage of failed calls in the window that opens the breaker

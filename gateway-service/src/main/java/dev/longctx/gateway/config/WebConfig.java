@@ -1,15 +1,18 @@
 package dev.longctx.gateway.config;
 
-import dev.longctx.gateway.upstream.UpstreamClients;
+import org.springframework.boot.reactor.netty.NettyServerCustomizer;
+import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
-import org.springframework.http.codec.ServerCodecConfigurer;
-import org.springframework.web.reactive.config.WebFluxConfigurer;
 
 @Configuration(proxyBeanMethods = false)
-public class WebConfig implements WebFluxConfigurer {
-    /** A 1M-token prompt as text or as a token-id list is several MB; the 256 KB default would refuse it. */
-    @Override
-    public void configureHttpMessageCodecs(ServerCodecConfigurer configurer) {
-        configurer.defaultCodecs().maxInMemorySize(UpstreamClients.MAX_BODY_BYTES);
+public class WebConfig {
+    /**
+     * A request body that stops arriving (or trickles in forever) closes its connection instead of holding it:
+     * {@code body-read-timeout} between two reads, {@code body-timeout} for the whole body. Bodies themselves are
+     * read by {@code RequestBodyReader}, whose limit follows max_model_len.
+     */
+    @Bean
+    NettyServerCustomizer requestBodyTimeouts(GatewayProperties properties) {
+        return server -> server.readTimeout(properties.bodyReadTimeout()).requestTimeout(properties.bodyTimeout());
     }
 }

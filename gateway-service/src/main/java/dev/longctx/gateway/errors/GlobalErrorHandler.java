@@ -39,56 +39,41 @@ public class GlobalErrorHandler implements WebExceptionHandler {
             log.debug("error after response was committed: {}", ex.toString());
             return Mono.error(ex);
         }
-        ApiError body = toApiError(ex);
-        response.setRawStatusCode(body.error().code());
+        ApiException error = toApiException(ex);
+        response.setRawStatusCode(error.status());
         response.getHeaders().setContentType(MediaType.APPLICATION_JSON);
-        byte[] bytes = json.writeValueAsBytes(body);
+        byte[] bytes = json.writeValueAsBytes(error.toBody());
         DataBuffer buffer = response.bufferFactory().wrap(bytes);
         return response.writeWith(Mono.just(buffer));
     }
 
-    ApiError toApiError(Throwable ex) {
+    static ApiException toApiException(Throwable ex) {
         if (ex instanceof ApiException api) {
-            return api.toBody();
+            return api;
         }
         if (ex instanceof RequestNotPermitted) {
-            return ApiError.of(429, "Rate limit exceeded, retry later.", null);
+            return new ApiException(429, "Rate limit exceeded, retry later.");
         }
         if (ex instanceof ServerWebInputException input) {
-            return decodeError(input);
+            for (Throwable cause = input; cause != null; cause = cause.getCause()) {
+                if (cause instanceof JacksonException jackson) {
+                    return JsonErrors.describe(jackson);
+                }
+            }
+            return ApiException.malformed("The request body could not be read.");
         }
         if (ex instanceof ResponseStatusException status) {
             int code = status.getStatusCode().value();
             String message = switch (code) {
                 case 404 -> "Not Found";
                 case 405 -> "Method Not Allowed";
+                case 413 -> "The request body is too large.";
                 case 415 -> "Unsupported Media Type: send application/json";
-                default -> status.getReason() != null ? status.getReason() : "HTTP " + code;
+                default -> "HTTP " + code;
             };
-            return ApiError.of(code, message, null);
+            return new ApiException(code, message);
         }
         log.error("unhandled error", ex);
-        return ApiError.of(500, "Internal server error", null);
-    }
-
-    /** Jackson's own message names the field and the offending token, which is what a caller needs to fix it. */
-    private static ApiError decodeError(ServerWebInputException input) {
-        for (Throwable cause = input; cause != null; cause = cause.getCause()) {
-            if (cause instanceof JacksonException jackson) {
-                String message = firstLine(jackson.getOriginalMessage());
-                String param = jackson.getPath().isEmpty() ? null : jackson.getPath().getFirst().getPropertyName();
-                return ApiError.of(400, "Invalid request body: " + message, param);
-            }
-        }
-        String reason = input.getReason() != null ? input.getReason() : "Invalid request body";
-        return ApiError.of(400, reason, null);
-    }
-
-    private static String firstLine(String text) {
-        if (text == null) {
-            return "malformed JSON";
-        }
-        int newline = text.indexOf('\n');
-        return newline < 0 ? text : text.substring(0, newline);
+        return new ApiException(500, "Internal server error");
     }
 }

@@ -5,7 +5,10 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
 import tools.jackson.databind.JsonNode;
 
-/** POST /v1/chat/completions as vLLM accepts it; fields the gateway has no use for are ignored. */
+/**
+ * POST /v1/chat/completions as vLLM accepts it. Fields that would change the result but are not implemented are
+ * refused before this record is built ({@link UnsupportedParameters}); other unknown fields are ignored.
+ */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record ChatCompletionRequest(
         String model,
@@ -25,7 +28,10 @@ public record ChatCompletionRequest(
         Integer n,
         @JsonProperty("presence_penalty") Double presencePenalty,
         @JsonProperty("frequency_penalty") Double frequencyPenalty,
-        @JsonProperty("repetition_penalty") Double repetitionPenalty)
+        @JsonProperty("repetition_penalty") Double repetitionPenalty,
+        Boolean logprobs,
+        @JsonProperty("top_logprobs") Integer topLogprobs,
+        @JsonProperty("logit_bias") JsonNode logitBias)
         implements SamplingParams {
 
     /**

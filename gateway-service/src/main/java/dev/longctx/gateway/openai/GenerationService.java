@@ -1,16 +1,20 @@
 package dev.longctx.gateway.openai;
 
 import dev.longctx.common.wire.GenerateRequest;
+import dev.longctx.common.wire.PackedTokenIds;
+import dev.longctx.common.wire.PackedTokenizeResponse;
 import dev.longctx.common.wire.SamplingOptions;
 import dev.longctx.common.wire.TokenizeRequest;
 import dev.longctx.gateway.config.GatewayProperties;
 import dev.longctx.gateway.errors.ApiException;
 import dev.longctx.gateway.metrics.ServingMetrics;
 import dev.longctx.gateway.routing.SequenceRouter;
+import dev.longctx.gateway.upstream.ModelFacts;
 import dev.longctx.gateway.upstream.ModelLimits;
 import dev.longctx.gateway.upstream.TokenizerClient;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -26,8 +30,6 @@ import reactor.core.publisher.Mono;
 @Service
 public class GenerationService {
     private static final Logger log = LoggerFactory.getLogger(GenerationService.class);
-    /** A prompt's tokens and the context length to check them against. */
-    private record TokenizedPrompt(List<Integer> tokens, int maxModelLen) {}
 
     private final GatewayProperties properties;
     private final TokenizerClient tokenizer;
@@ -48,67 +50,91 @@ public class GenerationService {
         this.metrics = metrics;
     }
 
+    /**
+     * Checks what needs the model's limits (token ids and logit_bias against the vocabulary, prompts against the
+     * context), tokenizing text and chat first; fails with the client's error before any engine work.
+     */
     public Mono<PreparedRequest> prepare(ValidatedRequest request) {
         long startNanos = System.nanoTime();
         String id = request.kind().idPrefix() + UUID.randomUUID().toString().replace("-", "");
         long created = System.currentTimeMillis() / 1000;
-        return Flux.fromIterable(request.prompts())
-                .concatMap(this::tokenize)
-                .collectList()
-                .map(prompts -> plan(id, created, request, prompts, startNanos));
+        return modelLimits.facts().flatMap(facts -> {
+            checkVocabulary(request, facts);
+            return Flux.fromIterable(request.prompts())
+                    .concatMap(this::tokenize)
+                    .collectList()
+                    .map(prompts -> plan(id, created, request, prompts, facts, startNanos));
+        });
     }
 
-    private Mono<TokenizedPrompt> tokenize(PromptInput prompt) {
+    private Mono<PackedTokenIds> tokenize(PromptInput prompt) {
         String model = properties.modelName();
         return switch (prompt) {
             case PromptInput.Chat chat -> tokenizer
                     .tokenize(new TokenizeRequest(model, null, chat.messages(), true, false))
-                    .map(r -> new TokenizedPrompt(r.tokens(), modelLimits.learn(r.maxModelLen())));
+                    .map(PackedTokenizeResponse::tokens);
             case PromptInput.Text text -> tokenizer
                     .tokenize(new TokenizeRequest(model, text.text(), null, null, true))
-                    .map(r -> new TokenizedPrompt(r.tokens(), modelLimits.learn(r.maxModelLen())));
-            case PromptInput.Tokens tokens -> modelLimits.maxModelLen()
-                    .map(maxModelLen -> new TokenizedPrompt(tokens.ids(), maxModelLen));
+                    .map(PackedTokenizeResponse::tokens);
+            case PromptInput.Tokens tokens -> Mono.just(tokens.ids());
         };
     }
 
-    private PreparedRequest plan(
-            String id, long created, ValidatedRequest request, List<TokenizedPrompt> prompts, long startNanos) {
+    /**
+     * vLLM refuses ids past the larger of the tokenizer's largest id and the embedding's last row, and logit_bias
+     * keys past the embedding: such ids would fail the model step they run in.
+     */
+    static void checkVocabulary(ValidatedRequest request, ModelFacts facts) {
+        for (PromptInput prompt : request.prompts()) {
+            if (prompt instanceof PromptInput.Tokens tokens && facts.maxTokenId() >= 0
+                    && tokens.ids().max() > facts.maxTokenId()) {
+                throw ApiException.invalidValue("Token id " + tokens.ids().max() + " is out of vocabulary", "prompt");
+            }
+        }
+        Map<Integer, Double> bias = request.sampling().logitBias();
+        if (bias != null && facts.vocabSize() > 0) {
+            List<Integer> outside = bias.keySet().stream().filter(t -> t < 0 || t >= facts.vocabSize()).sorted().toList();
+            if (!outside.isEmpty()) {
+                throw ApiException.invalidValue("token_id(s) " + outside + " in logit_bias contain out-of-vocab token ids."
+                        + " Vocabulary size: " + facts.vocabSize(), "logit_bias");
+            }
+        }
+    }
+
+    private PreparedRequest plan(String id, long created, ValidatedRequest request, List<PackedTokenIds> prompts,
+                                 ModelFacts facts, long startNanos) {
         List<Integer> promptCounts = new ArrayList<>(prompts.size());
         List<GenerateRequest> sequences = new ArrayList<>(prompts.size() * request.n());
         SamplingOptions asked = request.sampling();
-        for (TokenizedPrompt prompt : prompts) {
-            int maxTokens = checkContext(prompt.tokens().size(), asked.maxTokens(), prompt.maxModelLen());
-            promptCounts.add(prompt.tokens().size());
+        String promptParam = request.kind() == ApiKind.CHAT ? "messages" : "prompt";
+        for (PackedTokenIds prompt : prompts) {
+            int maxTokens = checkContext(prompt.size(), asked.maxTokens(), facts.maxModelLen(), promptParam);
+            promptCounts.add(prompt.size());
             for (int sample = 0; sample < request.n(); sample++) {
                 // Distinct seeds keep n seeded samples reproducible without making them identical.
                 Long seed = asked.seed() == null ? null : asked.seed() + sample;
-                SamplingOptions sampling = new SamplingOptions(
-                        asked.temperature(), asked.topK(), asked.topP(), asked.minP(), asked.repetitionPenalty(),
-                        asked.presencePenalty(), asked.frequencyPenalty(), seed, maxTokens, asked.stop(),
-                        asked.stopTokenIds(), asked.ignoreEos());
                 String sequenceId = id + "-" + sequences.size();
-                sequences.add(new GenerateRequest(sequenceId, prompt.tokens(), sampling, null));
+                sequences.add(new GenerateRequest(sequenceId, prompt, asked.withSeedAndMaxTokens(seed, maxTokens), null));
             }
         }
         return new PreparedRequest(id, created, properties.modelName(), request, List.copyOf(promptCounts), List.copyOf(sequences), startNanos);
     }
 
     /** vLLM's context check and wording; returns max_tokens, defaulting to what the context leaves. */
-    static int checkContext(int promptTokens, Integer maxTokens, int maxModelLen) {
+    static int checkContext(int promptTokens, Integer maxTokens, int maxModelLen, String param) {
         if (maxTokens == null) {
             if (promptTokens >= maxModelLen) {
-                throw ApiException.badRequest("This model's maximum context length is " + maxModelLen
+                throw ApiException.contextLength("This model's maximum context length is " + maxModelLen
                         + " tokens. However, you requested " + promptTokens
-                        + " tokens in the messages, Please reduce the length of the messages.", null);
+                        + " tokens in the messages, Please reduce the length of the messages.", param);
             }
             return maxModelLen - promptTokens;
         }
         if ((long) promptTokens + maxTokens > maxModelLen) {
-            throw ApiException.badRequest("This model's maximum context length is " + maxModelLen
+            throw ApiException.contextLength("This model's maximum context length is " + maxModelLen
                     + " tokens. However, you requested " + ((long) promptTokens + maxTokens) + " tokens (" + promptTokens
                     + " in the messages, " + maxTokens
-                    + " in the completion). Please reduce the length of the messages or completion.", null);
+                    + " in the completion). Please reduce the length of the messages or completion.", param);
         }
         return maxTokens;
     }

@@ -3,6 +3,7 @@ package dev.longctx.gateway.openai;
 import dev.longctx.gateway.admission.AdmissionControl;
 import dev.longctx.gateway.config.GatewayProperties;
 import dev.longctx.gateway.errors.ApiException;
+import dev.longctx.gateway.errors.JsonErrors;
 import dev.longctx.gateway.upstream.ModelLimits;
 import dev.longctx.gateway.upstream.TokenizerClient;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +17,7 @@ import org.springframework.web.reactive.function.server.ServerResponse;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 import org.springframework.http.ReactiveHttpOutputMessage;
 
@@ -30,6 +32,7 @@ public class OpenAiHandler {
     private final ModelLimits modelLimits;
     private final TokenizerClient tokenizer;
     private final GatewayProperties properties;
+    private final RequestBodyReader bodies;
     private final long startedAt = System.currentTimeMillis() / 1000;
 
     public OpenAiHandler(
@@ -40,8 +43,10 @@ public class OpenAiHandler {
             AdmissionControl admission,
             ModelLimits modelLimits,
             TokenizerClient tokenizer,
-            GatewayProperties properties) {
+            GatewayProperties properties,
+            RequestBodyReader bodies) {
         this.tokenizer = tokenizer;
+        this.bodies = bodies;
         this.json = json;
         this.validator = validator;
         this.generation = generation;
@@ -52,17 +57,17 @@ public class OpenAiHandler {
     }
 
     public Mono<ServerResponse> chatCompletions(ServerRequest request) {
-        return body(request, ChatCompletionRequest.class).map(validator::validateChat).flatMap(this::respond);
+        return body(request, ChatCompletionRequest.class, ApiKind.CHAT).map(validator::validateChat).flatMap(this::respond);
     }
 
     public Mono<ServerResponse> completions(ServerRequest request) {
-        return body(request, CompletionRequest.class).map(validator::validateCompletion).flatMap(this::respond);
+        return body(request, CompletionRequest.class, ApiKind.COMPLETION).map(validator::validateCompletion)
+                .flatMap(this::respond);
     }
 
     /** vLLM's /tokenize and /detokenize, answered by tokenizer-service. */
     public Mono<ServerResponse> relayToTokenizer(ServerRequest request) {
-        return request.bodyToMono(byte[].class)
-                .switchIfEmpty(Mono.error(ApiException.badRequest("Request body is empty; expected a JSON object.", null)))
+        return bodies.read(request)
                 .flatMap(bytes -> tokenizer.relay(request.path(), bytes))
                 .flatMap(relayed -> ServerResponse.status(relayed.status())
                         .contentType(MediaType.APPLICATION_JSON)
@@ -111,29 +116,23 @@ public class OpenAiHandler {
         };
     }
 
-    /** Parsed here rather than by a codec so any Content-Type is accepted (as vLLM does) and errors read well. */
-    private <T> Mono<T> body(ServerRequest request, Class<T> type) {
-        return request.bodyToMono(byte[].class)
-                .switchIfEmpty(Mono.error(ApiException.badRequest("Request body is empty; expected a JSON object.", null)))
-                .map(bytes -> {
-                    try {
-                        T parsed = json.readValue(bytes, type);
-                        if (parsed == null) {
-                            throw ApiException.badRequest("Request body must be a JSON object.", null);
-                        }
-                        return parsed;
-                    } catch (JacksonException e) {
-                        String param = e.getPath().isEmpty() ? null : e.getPath().getFirst().getPropertyName();
-                        throw ApiException.badRequest("Invalid request body: " + firstLine(e.getOriginalMessage()), param);
-                    }
-                });
-    }
-
-    private static String firstLine(String text) {
-        if (text == null) {
-            return "malformed JSON";
-        }
-        int newline = text.indexOf('\n');
-        return newline < 0 ? text : text.substring(0, newline);
+    /**
+     * Parsed here rather than by a codec so any Content-Type is accepted (as vLLM does), the size limit follows
+     * max_model_len, and errors read well: not JSON → no param; a field of the wrong type → that field; a field
+     * this server does not implement → unsupported_parameter.
+     */
+    private <T> Mono<T> body(ServerRequest request, Class<T> type, ApiKind kind) {
+        return bodies.read(request).map(bytes -> {
+            try {
+                JsonNode tree = json.readTree(bytes);
+                if (tree == null || !tree.isObject()) {
+                    throw ApiException.malformed("The request body must be a JSON object.");
+                }
+                UnsupportedParameters.check(tree, kind);
+                return json.treeToValue(tree, type);
+            } catch (JacksonException e) {
+                throw JsonErrors.describe(e);
+            }
+        });
     }
 }

@@ -1,6 +1,7 @@
 package dev.longctx.gateway.openai;
 
 import dev.longctx.common.wire.ChatMessage;
+import dev.longctx.common.wire.PackedTokenIds;
 import java.util.List;
 
 /** One prompt as the caller gave it, after validation: chat to render, text to tokenize, or ids to use as-is. */
@@ -9,5 +10,5 @@ public sealed interface PromptInput {
 
     record Text(String text) implements PromptInput {}
 
-    record Tokens(List<Integer> ids) implements PromptInput {}
+    record Tokens(PackedTokenIds ids) implements PromptInput {}
 }

@@ -1,5 +1,6 @@
 package dev.longctx.gateway.openai;
 
+import dev.longctx.common.wire.TokenLogprob;
 import dev.longctx.gateway.errors.ApiError;
 import dev.longctx.gateway.errors.ApiException;
 import java.util.ArrayList;
@@ -27,38 +28,57 @@ public class ResponseRenderer {
     /** The non-streaming answer, built once every choice has finished. */
     public Mono<Object> aggregate(PreparedRequest prepared, Flux<ChoiceEvent> events) {
         UsageTally tally = new UsageTally(prepared);
-        StringBuilder[] texts = new StringBuilder[prepared.choices()];
-        String[] finishReasons = new String[prepared.choices()];
-        for (int i = 0; i < texts.length; i++) {
+        int choices = prepared.choices();
+        StringBuilder[] texts = new StringBuilder[choices];
+        String[] finishReasons = new String[choices];
+        List<List<TokenLogprob>> logprobs = new ArrayList<>(choices);
+        for (int i = 0; i < choices; i++) {
             texts[i] = new StringBuilder();
+            logprobs.add(new ArrayList<>());
         }
         return events.doOnNext(choiceEvent -> {
                     tally.accept(choiceEvent);
                     texts[choiceEvent.index()].append(choiceEvent.text());
+                    if (choiceEvent.event().logprobs() != null) {
+                        logprobs.get(choiceEvent.index()).addAll(choiceEvent.event().logprobs());
+                    }
                     if (choiceEvent.event().finishReason() != null) {
                         finishReasons[choiceEvent.index()] = choiceEvent.event().finishReason();
                     }
                 })
                 .then(Mono.fromSupplier(() -> switch (prepared.request().kind()) {
                     case CHAT -> {
-                        List<ChatCompletionResponse.Choice> choices = new ArrayList<>();
-                        for (int i = 0; i < texts.length; i++) {
-                            choices.add(new ChatCompletionResponse.Choice(i,
+                        List<ChatCompletionResponse.Choice> out = new ArrayList<>();
+                        for (int i = 0; i < choices; i++) {
+                            out.add(new ChatCompletionResponse.Choice(i,
                                     new ChatCompletionResponse.AssistantMessage("assistant", texts[i].toString()),
-                                    null, finishReasons[i]));
+                                    logprobsOf(prepared, logprobs.get(i), 0), finishReasons[i]));
                         }
                         yield new ChatCompletionResponse(
-                                prepared.id(), prepared.created(), prepared.model(), choices, tally.usage());
+                                prepared.id(), prepared.created(), prepared.model(), out, tally.usage());
                     }
                     case COMPLETION -> {
-                        List<CompletionResponse.Choice> choices = new ArrayList<>();
-                        for (int i = 0; i < texts.length; i++) {
-                            choices.add(new CompletionResponse.Choice(i, texts[i].toString(), null, finishReasons[i]));
+                        List<CompletionResponse.Choice> out = new ArrayList<>();
+                        for (int i = 0; i < choices; i++) {
+                            out.add(new CompletionResponse.Choice(i, texts[i].toString(),
+                                    logprobsOf(prepared, logprobs.get(i), 0), finishReasons[i]));
                         }
                         yield new CompletionResponse(
-                                prepared.id(), prepared.created(), prepared.model(), choices, tally.usage());
+                                prepared.id(), prepared.created(), prepared.model(), out, tally.usage());
                     }
                 }));
+    }
+
+    /** The choice's logprobs object, or null when the request did not ask for logprobs. */
+    private static Object logprobsOf(PreparedRequest prepared, List<TokenLogprob> positions, int textOffset) {
+        Integer k = prepared.request().sampling().logprobs();
+        if (k == null || positions == null) {
+            return null;
+        }
+        return switch (prepared.request().kind()) {
+            case CHAT -> OpenAiLogprobs.chat(positions, k);
+            case COMPLETION -> OpenAiLogprobs.completion(positions, k, textOffset);
+        };
     }
 
     /**
@@ -69,11 +89,12 @@ public class ResponseRenderer {
     public Flux<String> sse(PreparedRequest prepared, Flux<ChoiceEvent> events) {
         UsageTally tally = new UsageTally(prepared);
         boolean[] started = new boolean[prepared.choices()];
+        int[] textOffsets = new int[prepared.choices()];
         AtomicBoolean emitted = new AtomicBoolean();
         Flux<String> frames = events
                 .concatMap(choiceEvent -> {
                     tally.accept(choiceEvent);
-                    List<Object> chunks = chunksFor(prepared, choiceEvent, started);
+                    List<Object> chunks = chunksFor(prepared, choiceEvent, started, textOffsets);
                     return Flux.fromIterable(chunks).map(this::frame);
                 })
                 .concatWith(Mono.fromSupplier(() -> prepared.request().includeUsage()
@@ -83,32 +104,36 @@ public class ResponseRenderer {
                 .concatWith(Mono.just(DONE))
                 .doOnNext(frame -> emitted.set(true));
         return frames.onErrorResume(e -> emitted.get(), e -> {
-            ApiError error = e instanceof ApiException api ? api.toBody() : ApiError.of(500, "Internal server error", null);
+            ApiError error = e instanceof ApiException api ? api.toBody() : new ApiException(500, "Internal server error").toBody();
             log.warn("stream {} failed after it had started: {}", prepared.id(), e.getMessage());
             return Flux.just(frame(error), DONE);
         });
     }
 
-    private List<Object> chunksFor(PreparedRequest prepared, ChoiceEvent choiceEvent, boolean[] started) {
+    private List<Object> chunksFor(PreparedRequest prepared, ChoiceEvent choiceEvent, boolean[] started, int[] textOffsets) {
         int index = choiceEvent.index();
         String text = choiceEvent.text();
         String finish = choiceEvent.event().finishReason();
+        Object logprobs = logprobsOf(prepared, choiceEvent.event().logprobs(), textOffsets[index]);
+        textOffsets[index] += text.codePointCount(0, text.length());
+        // Tokens whose text is held back (a possible stop string, half a UTF-8 character) still carry logprobs.
+        boolean worthAChunk = !text.isEmpty() || finish != null || logprobs != null && choiceEvent.tokenCount() > 0;
         List<Object> chunks = new ArrayList<>(2);
         switch (prepared.request().kind()) {
             case CHAT -> {
                 if (!started[index]) {
                     started[index] = true;
-                    chunks.add(chatChunk(prepared, index, new ChatCompletionChunk.Delta("assistant", ""), null));
+                    chunks.add(chatChunk(prepared, index, new ChatCompletionChunk.Delta("assistant", ""), null, null));
                 }
-                if (!text.isEmpty() || finish != null) {
+                if (worthAChunk) {
                     String content = text.isEmpty() ? null : text;
-                    chunks.add(chatChunk(prepared, index, new ChatCompletionChunk.Delta(null, content), finish));
+                    chunks.add(chatChunk(prepared, index, new ChatCompletionChunk.Delta(null, content), logprobs, finish));
                 }
             }
             case COMPLETION -> {
-                if (!text.isEmpty() || finish != null) {
+                if (worthAChunk) {
                     chunks.add(new CompletionResponse(prepared.id(), prepared.created(), prepared.model(),
-                            List.of(new CompletionResponse.Choice(index, text, null, finish)), null));
+                            List.of(new CompletionResponse.Choice(index, text, logprobs, finish)), null));
                 }
             }
         }
@@ -116,9 +141,9 @@ public class ResponseRenderer {
     }
 
     private static ChatCompletionChunk chatChunk(
-            PreparedRequest prepared, int index, ChatCompletionChunk.Delta delta, String finish) {
+            PreparedRequest prepared, int index, ChatCompletionChunk.Delta delta, Object logprobs, String finish) {
         return new ChatCompletionChunk(prepared.id(), prepared.created(), prepared.model(),
-                List.of(new ChatCompletionChunk.Choice(index, delta, null, finish)), null);
+                List.of(new ChatCompletionChunk.Choice(index, delta, logprobs, finish)), null);
     }
 
     private static Object usageChunk(PreparedRequest prepared, Usage usage) {

@@ -38,6 +38,9 @@ public interface SamplingParams {
 
     Double repetitionPenalty();
 
+    /** token id (as a string key) → bias; kept raw so its shape can be checked with a clear message. */
+    JsonNode logitBias();
+
     default boolean streaming() {
         return Boolean.TRUE.equals(stream());
     }

@@ -5,6 +5,7 @@ import static org.springframework.web.reactive.function.server.RouterFunctions.r
 
 import dev.longctx.gateway.routing.Backend;
 import dev.longctx.gateway.routing.BackendRegistry;
+import dev.longctx.gateway.upstream.TokenizerHealth;
 import java.util.Map;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.info.BuildProperties;
@@ -21,10 +22,11 @@ public class ServiceRoutes {
     public record VersionInfo(String version) {}
 
     @Bean
-    RouterFunction<ServerResponse> serviceRouter(BackendRegistry backends, ObjectProvider<BuildProperties> build) {
+    RouterFunction<ServerResponse> serviceRouter(BackendRegistry backends, TokenizerHealth tokenizer,
+                                                 ObjectProvider<BuildProperties> build) {
         String version = build.getIfAvailable() != null ? build.getIfAvailable().getVersion() : "dev";
-        return route(GET("/health"), request -> backends.all().stream().anyMatch(Backend::healthy)
-                        // 200 with no body as vLLM; 503 once every backend's breaker is open.
+        return route(GET("/health"), request -> tokenizer.ready() && backends.all().stream().anyMatch(Backend::healthy)
+                        // 200 with no body as vLLM; 503 while tokenizer-service does not answer or no backend can serve.
                         ? ServerResponse.ok().build()
                         : ServerResponse.status(503).build())
                 .andRoute(GET("/version"), request -> ServerResponse.ok()

@@ -2,6 +2,7 @@ package dev.longctx.gateway.routing;
 
 import dev.longctx.gateway.config.GatewayProperties;
 import dev.longctx.gateway.upstream.InferenceClient;
+import dev.longctx.gateway.upstream.TokenizerHealth;
 import java.time.Duration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,7 +14,8 @@ import reactor.core.publisher.Mono;
 
 /**
  * Polls every backend's GET /internal/info each {@code health-check-interval} and keeps those that do not
- * answer {@code ready: true} out of rotation (a backend loading a 1M-context model is up but not ready).
+ * answer {@code ready: true} out of rotation (a backend loading a 1M-context model is up but not ready); the same
+ * round asks tokenizer-service ({@link TokenizerHealth}).
  */
 @Component
 public class BackendHealthProbe implements SmartLifecycle {
@@ -21,18 +23,21 @@ public class BackendHealthProbe implements SmartLifecycle {
 
     private final BackendRegistry registry;
     private final InferenceClient inference;
+    private final TokenizerHealth tokenizer;
     private final Duration interval;
     private volatile Disposable polling;
 
-    public BackendHealthProbe(BackendRegistry registry, InferenceClient inference, GatewayProperties properties) {
+    public BackendHealthProbe(BackendRegistry registry, InferenceClient inference, TokenizerHealth tokenizer,
+                              GatewayProperties properties) {
         this.registry = registry;
         this.inference = inference;
+        this.tokenizer = tokenizer;
         this.interval = properties.healthCheckInterval();
     }
 
     /** One round over all backends; public so tests and an admin hook can force a check. */
     public Mono<Void> probeAll() {
-        return Flux.fromIterable(registry.all()).flatMap(this::probe).then();
+        return Flux.fromIterable(registry.all()).flatMap(this::probe).then().and(tokenizer.probe());
     }
 
     private Mono<Void> probe(Backend backend) {
@@ -52,7 +57,10 @@ public class BackendHealthProbe implements SmartLifecycle {
     public void start() {
         if (!interval.isZero() && !interval.isNegative()) {
             polling = Flux.interval(Duration.ZERO, interval)
-                    .concatMap(tick -> probeAll())
+                    // A round slower than the interval (a busy tokenizer, a probe timing out) skips ticks; without
+                    // this the interval overflows and polling stops for good.
+                    .onBackpressureDrop()
+                    .concatMap(tick -> probeAll(), 0)
                     .subscribe();
         }
     }

@@ -1,6 +1,7 @@
 package dev.longctx.gateway.routing;
 
 import dev.longctx.gateway.config.GatewayProperties;
+import dev.longctx.gateway.errors.ApiException;
 import dev.longctx.gateway.upstream.UpstreamException;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
@@ -26,7 +27,9 @@ public class BackendRegistry {
                 // A generation legitimately runs for many minutes; slowness is not a failure here.
                 .slowCallDurationThreshold(Duration.ofDays(1))
                 .slowCallRateThreshold(100)
-                // A full queue or a refused request says nothing about the backend's health.
+                // A refused request (4xx: the client's fault) or a full queue says nothing about the backend's
+                // health: neither a failure nor a success, so a hostile client cannot open the breaker for everyone.
+                .ignoreException(BackendRegistry::saysNothingAboutHealth)
                 .recordException(e -> !(e instanceof UpstreamException u) || u.countsAgainstBackend())
                 .build();
         CircuitBreakerRegistry registry = CircuitBreakerRegistry.of(config);
@@ -35,6 +38,11 @@ public class BackendRegistry {
         this.backends = properties.backends().stream()
                 .map(uri -> new Backend(uri, registry.circuitBreaker(uri.toString())))
                 .toList();
+    }
+
+    static boolean saysNothingAboutHealth(Throwable e) {
+        return e instanceof UpstreamException u && !u.countsAgainstBackend()
+                || e instanceof ApiException api && api.isClientError();
     }
 
     public List<Backend> all() {

@@ -4,6 +4,7 @@ import dev.longctx.common.wire.GenerateEvent;
 import dev.longctx.common.wire.GenerateRequest;
 import dev.longctx.gateway.config.GatewayProperties;
 import dev.longctx.gateway.errors.ApiException;
+import dev.longctx.gateway.errors.ErrorCode;
 import dev.longctx.gateway.upstream.InferenceClient;
 import dev.longctx.gateway.upstream.UpstreamException;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
@@ -52,7 +53,7 @@ public class SequenceRouter {
                                         int attempt, Throwable previous) {
         BackendSelector.Route route = selector.select(original, hints, tried).orElse(null);
         if (route == null) {
-            return Flux.error(previous != null ? previous : new ApiException(503, "No healthy backend is available."));
+            return Flux.error(previous != null ? previous : ApiException.unavailable("No healthy backend is available."));
         }
         Backend backend = route.backend();
         GenerateRequest request = route.request();
@@ -72,8 +73,8 @@ public class SequenceRouter {
                         ? Mono.empty()
                         : Mono.error(UpstreamException.failed("inference-service ended the stream without a finish reason", null))))
                 .onErrorMap(TimeoutException.class, e -> received.get()
-                        ? new ApiException(504, "No token from the model for " + idleTimeout.toSeconds() + " s; request abandoned.")
-                        : new ApiException(504, "The model produced no first token within " + firstTokenTimeout.toSeconds() + " s."))
+                        ? ApiException.timeout("No token from the model for " + idleTimeout.toSeconds() + " s; request abandoned.")
+                        : ApiException.timeout("The model produced no first token within " + firstTokenTimeout.toSeconds() + " s."))
                 .transformDeferred(CircuitBreakerOperator.of(backend.circuitBreaker()))
                 .onErrorMap(CallNotPermittedException.class,
                         e -> UpstreamException.unavailable("circuit breaker for " + backend + " is open", e))
@@ -92,16 +93,17 @@ public class SequenceRouter {
         }
         if (e instanceof UpstreamException u) {
             if (u.status() == 503 && !u.countsAgainstBackend()) {
-                return new ApiException(503, "The server is overloaded, retry later: " + u.getMessage());
+                return ApiException.unavailable("The server is overloaded, retry later: " + u.getMessage());
             }
             if (u.status() == 503) {
                 // The detail names internal hosts; the log keeps it, the client learns what it can act on.
                 log.warn("no backend could take a request: {}", u.getMessage());
-                return new ApiException(503, "No healthy backend is available.");
+                return ApiException.unavailable("No healthy backend is available.");
             }
-            return new ApiException(u.status(), u.getMessage());
+            // A backend's 400 is the engine refusing the request's values (its admission checks).
+            return new ApiException(u.status(), u.getMessage(), null, u.status() == 400 ? ErrorCode.INVALID_VALUE : null);
         }
         log.warn("unexpected upstream failure", e);
-        return new ApiException(500, "Upstream failure: " + e.getClass().getSimpleName());
+        return new ApiException(500, "Upstream failure.");
     }
 }

@@ -4,6 +4,7 @@ import dev.longctx.common.wire.BackendInfo;
 import dev.longctx.common.wire.BackendLoad;
 import dev.longctx.common.wire.GenerateEvent;
 import dev.longctx.common.wire.GenerateRequest;
+import dev.longctx.gateway.config.GatewayProperties;
 import java.net.URI;
 import java.time.Duration;
 import org.springframework.http.MediaType;
@@ -20,15 +21,17 @@ import reactor.core.publisher.Mono;
  */
 @Component
 public class InferenceClient {
-    private static final Duration INFO_TIMEOUT = Duration.ofSeconds(5);
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(InferenceClient.class);
     private static final MediaType NDJSON = MediaType.parseMediaType("application/x-ndjson");
 
     private final WebClient web;
     private final ErrorBodies errorBodies;
+    private final Duration probeTimeout;
 
-    public InferenceClient(WebClient upstreamWebClient, ErrorBodies errorBodies) {
+    public InferenceClient(WebClient upstreamWebClient, ErrorBodies errorBodies, GatewayProperties properties) {
         this.web = upstreamWebClient;
         this.errorBodies = errorBodies;
+        this.probeTimeout = properties.probeTimeout();
     }
 
     public Flux<GenerateEvent> generate(URI backend, GenerateRequest request) {
@@ -41,8 +44,11 @@ public class InferenceClient {
                     int status = response.statusCode().value();
                     if (response.statusCode().is2xxSuccessful()) {
                         return response.bodyToFlux(GenerateEvent.class)
-                                .onErrorMap(e -> !(e instanceof UpstreamException),
-                                        e -> UpstreamException.failed("inference-service stream broke: " + e.getMessage(), e));
+                                .onErrorMap(e -> !(e instanceof UpstreamException), e -> {
+                                    // The cause may be a decoder's text naming Java types: the log keeps it.
+                                    log.warn("stream from {} broke: {}", backend, e.toString());
+                                    return UpstreamException.failed("The inference-service stream broke mid-response.", e);
+                                });
                     }
                     return response.bodyToMono(String.class)
                             .defaultIfEmpty("")
@@ -58,7 +64,7 @@ public class InferenceClient {
                 .uri(backend.resolve("/internal/info"))
                 .retrieve()
                 .bodyToMono(BackendInfo.class)
-                .timeout(INFO_TIMEOUT);
+                .timeout(probeTimeout);
     }
 
     /** GET /internal/load: the backend's queued and running tokens. */
@@ -67,7 +73,7 @@ public class InferenceClient {
                 .uri(backend.resolve("/internal/load"))
                 .retrieve()
                 .bodyToMono(BackendLoad.class)
-                .timeout(INFO_TIMEOUT);
+                .timeout(probeTimeout);
     }
 
     private UpstreamException statusError(URI backend, int status, String body) {

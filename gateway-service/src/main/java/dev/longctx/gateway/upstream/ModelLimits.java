@@ -1,23 +1,26 @@
 package dev.longctx.gateway.upstream;
 
-import dev.longctx.common.wire.TokenizeRequest;
+import dev.longctx.common.wire.BackendInfo;
+import dev.longctx.common.wire.TokenizerInfo;
 import dev.longctx.gateway.config.GatewayProperties;
-import java.util.concurrent.atomic.AtomicInteger;
+import dev.longctx.gateway.errors.ApiException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
- * The served model's context length. Configured, or else learned from tokenizer-service, which reports it on
- * every /tokenize answer (as vLLM's does); an empty prompt is tokenized when nothing has been learned yet,
- * and inference-service's /internal/info is asked when the tokenizer cannot be reached.
+ * The served model's limits ({@link ModelFacts}): learned from tokenizer-service's /internal/info (which the
+ * health probe refreshes), or from the backends' /internal/info while the tokenizer cannot be reached; a
+ * configured max-model-len wins. Each ask is bounded by {@code probe-timeout}, so a tokenizer that accepts
+ * connections and never answers delays /v1/models by seconds, not minutes.
  */
 @Component
 public class ModelLimits {
     private final GatewayProperties properties;
     private final TokenizerClient tokenizer;
     private final InferenceClient inference;
-    private final AtomicInteger learned = new AtomicInteger();
+    private final AtomicReference<ModelFacts> known = new AtomicReference<>();
 
     public ModelLimits(GatewayProperties properties, TokenizerClient tokenizer, InferenceClient inference) {
         this.properties = properties;
@@ -25,33 +28,43 @@ public class ModelLimits {
         this.inference = inference;
     }
 
-    public Mono<Integer> maxModelLen() {
-        if (properties.maxModelLen() > 0) {
-            return Mono.just(properties.maxModelLen());
+    public Mono<ModelFacts> facts() {
+        ModelFacts facts = known.get();
+        if (facts != null) {
+            return Mono.just(facts);
         }
-        int known = learned.get();
-        if (known > 0) {
-            return Mono.just(known);
-        }
-        return tokenizer.tokenize(new TokenizeRequest(properties.modelName(), "", null, null, false))
-                .map(response -> learn(response.maxModelLen()))
-                // /v1/models should still answer while only the tokenizer is down: the backends know it too.
+        return tokenizer.info()
+                .map(this::learn)
+                // /v1/models should still answer while only the tokenizer is down: the backends know the limits too.
                 .onErrorResume(tokenizerDown -> Flux.fromIterable(properties.backends())
-                        .concatMap(backend -> inference.info(backend).onErrorResume(e -> Mono.empty()))
+                        .flatMap(backend -> inference.info(backend).onErrorResume(e -> Mono.empty()))
                         .filter(info -> info.maxModelLen() > 0)
                         .next()
-                        .map(info -> learn(info.maxModelLen()))
-                        .switchIfEmpty(Mono.error(tokenizerDown)));
+                        .map(this::learn)
+                        .switchIfEmpty(Mono.error(ApiException.unavailable(
+                                "The model's limits are unknown: tokenizer-service and every backend are unreachable."))));
     }
 
-    /** @return the limit to enforce: the configured one if set, else what the tokenizer just reported */
-    public int learn(int reportedByTokenizer) {
-        if (properties.maxModelLen() > 0) {
-            return properties.maxModelLen();
-        }
-        if (reportedByTokenizer > 0) {
-            learned.set(reportedByTokenizer);
-        }
-        return reportedByTokenizer;
+    public Mono<Integer> maxModelLen() {
+        return facts().map(ModelFacts::maxModelLen);
+    }
+
+    /** From tokenizer-service: the whole truth, replacing anything learned from a backend. */
+    public ModelFacts learn(TokenizerInfo info) {
+        ModelFacts facts = new ModelFacts(configuredOr(info.maxModelLen()), info.vocabSize(), info.maxTokenId());
+        known.set(facts);
+        return facts;
+    }
+
+    /** From a backend: its embedding size bounds the ids; kept only until the tokenizer answers. */
+    private ModelFacts learn(BackendInfo info) {
+        int vocab = info.vocabSize() == null ? 0 : info.vocabSize();
+        ModelFacts facts = new ModelFacts(configuredOr(info.maxModelLen()), vocab, vocab - 1);
+        known.compareAndSet(null, facts);
+        return facts;
+    }
+
+    private int configuredOr(int reported) {
+        return properties.maxModelLen() > 0 ? properties.maxModelLen() : reported;
     }
 }

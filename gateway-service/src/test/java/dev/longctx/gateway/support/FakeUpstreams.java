@@ -2,6 +2,10 @@ package dev.longctx.gateway.support;
 
 import dev.longctx.common.wire.GenerateEvent;
 import dev.longctx.common.wire.GenerateRequest;
+import dev.longctx.common.wire.PackedTokenIds;
+import dev.longctx.common.wire.PackedTokenizeResponse;
+import dev.longctx.common.wire.TokenLogprob;
+import dev.longctx.common.wire.TokenizerInfo;
 import dev.longctx.common.wire.TokenizeRequest;
 import dev.longctx.common.wire.TokenizeResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -26,6 +30,8 @@ import tools.jackson.databind.json.JsonMapper;
  */
 public final class FakeUpstreams {
     public static final int MAX_MODEL_LEN = 1000;
+    /** Ids 0..9999 exist; the magic ids below are among them. */
+    public static final int VOCAB_SIZE = 10_000;
     /** Dies (connection reset) after two events. */
     public static final int DIE = 9001;
     /** Streams a token every 100 ms until cancelled. */
@@ -38,6 +44,8 @@ public final class FakeUpstreams {
     public static final int SILENT = 9005;
     /** Sends one event, then nothing (idle timeout). */
     public static final int STALL = 9006;
+    /** Answers 400, as an engine refusing the request's values at admission does. */
+    public static final int REJECT = 9007;
     /** The prompt is this many tokens long (the word must be followed by the count, e.g. "LONG 990"). */
     public static final int CHAT_TEMPLATE_TOKENS_PER_MESSAGE = 4;
     public static final int GENERATION_PROMPT_TOKENS = 3;
@@ -49,6 +57,7 @@ public final class FakeUpstreams {
 
     private final DisposableServer tokenizer;
     private final DisposableServer backend;
+    private final SilentServer silentTokenizer;
     private final int deadPort;
     /** Every generate request the backend received, in order. */
     public final Queue<GenerateRequest> generateRequests = new ConcurrentLinkedQueue<>();
@@ -60,17 +69,27 @@ public final class FakeUpstreams {
         tokenizer = HttpServer.create()
                 .host("127.0.0.1")
                 .port(0)
-                .route(routes -> routes.post("/tokenize", (request, response) -> request.receive()
-                        .aggregate()
-                        .asString()
-                        .flatMap(body -> {
-                            tokenizeCalls.incrementAndGet();
-                            TokenizeRequest tokenize = JSON.readValue(body, TokenizeRequest.class);
-                            List<Integer> tokens = tokenize(tokenize);
-                            String answer = JSON.writeValueAsString(new TokenizeResponse(tokens.size(), MAX_MODEL_LEN, tokens));
-                            return response.header("Content-Type", "application/json").sendString(Mono.just(answer)).then();
-                        })))
+                .route(routes -> routes
+                        .post("/tokenize", (request, response) -> request.receive().aggregate().asString()
+                                .flatMap(body -> {
+                                    List<Integer> tokens = tokenize(JSON.readValue(body, TokenizeRequest.class));
+                                    String answer = JSON.writeValueAsString(new TokenizeResponse(tokens.size(), MAX_MODEL_LEN, tokens));
+                                    return response.header("Content-Type", "application/json").sendString(Mono.just(answer)).then();
+                                }))
+                        .post("/internal/tokenize", (request, response) -> request.receive().aggregate().asString()
+                                .flatMap(body -> {
+                                    tokenizeCalls.incrementAndGet();
+                                    List<Integer> tokens = tokenize(JSON.readValue(body, TokenizeRequest.class));
+                                    String answer = JSON.writeValueAsString(
+                                            new PackedTokenizeResponse(tokens.size(), MAX_MODEL_LEN, PackedTokenIds.of(tokens)));
+                                    return response.header("Content-Type", "application/json").sendString(Mono.just(answer)).then();
+                                }))
+                        .get("/internal/info", (request, response) -> response
+                                .header("Content-Type", "application/json")
+                                .sendString(Mono.just(JSON.writeValueAsString(
+                                        new TokenizerInfo(MAX_MODEL_LEN, VOCAB_SIZE, VOCAB_SIZE - 1))))))
                 .bindNow();
+        silentTokenizer = new SilentServer();
         backend = HttpServer.create()
                 .host("127.0.0.1")
                 .port(0)
@@ -78,7 +97,7 @@ public final class FakeUpstreams {
                         .get("/internal/info", (request, response) -> response
                                 .header("Content-Type", "application/json")
                                 .sendString(Mono.just("{\"model\":\"test-model\",\"max_model_len\":" + MAX_MODEL_LEN
-                                        + ",\"ready\":true}")))
+                                        + ",\"ready\":true,\"vocab_size\":" + VOCAB_SIZE + "}")))
                         .post("/internal/generate", (request, response) -> request.receive()
                                 .aggregate()
                                 .asString()
@@ -86,6 +105,13 @@ public final class FakeUpstreams {
                                     GenerateRequest generate = JSON.readValue(body, GenerateRequest.class);
                                     generateRequests.add(generate);
                                     List<Integer> prompt = generate.promptTokenIds();
+                                    if (prompt.contains(REJECT)) {
+                                        return response.status(HttpResponseStatus.BAD_REQUEST)
+                                                .header("Content-Type", "application/json")
+                                                .sendString(Mono.just("{\"error\":{\"message\":\"Token id 9007 is out of"
+                                                        + " vocabulary\",\"type\":\"BadRequestError\",\"code\":400}}"))
+                                                .then();
+                                    }
                                     if (prompt.contains(FULL)) {
                                         return response.status(HttpResponseStatus.SERVICE_UNAVAILABLE)
                                                 .header("Content-Type", "application/json")
@@ -139,6 +165,7 @@ public final class FakeUpstreams {
                 case "TRUNCATE" -> tokens.add(TRUNCATE);
                 case "SILENT" -> tokens.add(SILENT);
                 case "STALL" -> tokens.add(STALL);
+                case "REJECT" -> tokens.add(REJECT);
                 case "LONG" -> {
                     int target = Integer.parseInt(words[++i]);
                     while (tokens.size() < target) {
@@ -186,7 +213,7 @@ public final class FakeUpstreams {
                 finish = "stop";
                 break;
             }
-            events.add(token(id, i, word + " "));
+            events.add(withLogprobs(token(id, i, word + " "), request.sampling().logprobs()));
             produced++;
         }
         if (prompt.contains(TRUNCATE)) {
@@ -198,6 +225,55 @@ public final class FakeUpstreams {
 
     private static GenerateEvent token(String id, int index, String text) {
         return new GenerateEvent(id, List.of(500 + index), text, null, null, null, null, null);
+    }
+
+    /**
+     * With logprobs asked for, token 500+i gets logprob -0.5 and alternatives: itself, then 700+j at -1-j, so the
+     * gateway's vLLM-style merge (sampled first, duplicates once) is visible.
+     */
+    private static GenerateEvent withLogprobs(GenerateEvent event, Integer k) {
+        if (k == null) {
+            return event;
+        }
+        int id = event.tokenIds().getFirst();
+        List<TokenLogprob> top = new ArrayList<>();
+        for (int j = 0; j < k; j++) {
+            top.add(j == 0 ? new TokenLogprob(id, event.text(), -0.5, null) : new TokenLogprob(700 + j, "alt" + j, -1.0 - j, null));
+        }
+        return new GenerateEvent(event.requestId(), event.tokenIds(), event.text(), null, null, null, null, null,
+                List.of(new TokenLogprob(id, event.text(), -0.5, top)));
+    }
+
+    /** A tokenizer-service that accepts connections and never answers. */
+    public String silentTokenizerUrl() {
+        return "http://127.0.0.1:" + silentTokenizer.port();
+    }
+
+    /** Accepts connections, reads nothing, answers nothing. */
+    private static final class SilentServer {
+        private final ServerSocket socket;
+        private final Queue<java.net.Socket> held = new ConcurrentLinkedQueue<>();
+
+        SilentServer() {
+            try {
+                socket = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress());
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            Thread.ofVirtual().start(() -> {
+                while (!socket.isClosed()) {
+                    try {
+                        held.add(socket.accept());
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+        }
+
+        int port() {
+            return socket.getLocalPort();
+        }
     }
 
     public String tokenizerUrl() {

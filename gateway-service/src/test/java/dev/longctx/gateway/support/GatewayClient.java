@@ -32,6 +32,17 @@ public final class GatewayClient {
         return send(request.build());
     }
 
+    /** Without Content-Length (chunked), so the server only learns the size by reading. */
+    public HttpResponse<String> postChunked(String path, String body) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + path))
+                .timeout(Duration.ofSeconds(30))
+                .version(HttpClient.Version.HTTP_1_1)
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofString(body)))
+                .build();
+        return send(request);
+    }
+
     public HttpResponse<String> get(String path, String... headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30)).GET();
         if (headers.length > 0) {

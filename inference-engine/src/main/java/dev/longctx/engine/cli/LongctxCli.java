@@ -66,7 +66,8 @@ public final class LongctxCli implements Runnable {
                 || ex instanceof java.io.IOException || ex instanceof java.io.UncheckedIOException
                 || ex instanceof dev.longctx.engine.tokenizer.TokenizerException
                 || ex instanceof dev.longctx.engine.tokenizer.ChatTemplateException
-                || ex instanceof UnsupportedOperationException;
+                || ex instanceof UnsupportedOperationException
+                || ex instanceof dev.longctx.engine.weights.CheckpointException;
         if (ex instanceof java.nio.file.NoSuchFileException) message = "file not found: " + message;
         if (message == null || message.isBlank()) message = ex.getClass().getSimpleName();
         else if (!expected) message = message + " (" + ex.getClass().getSimpleName() + "; set LONGCTX_DEBUG=1 for a stack trace)";

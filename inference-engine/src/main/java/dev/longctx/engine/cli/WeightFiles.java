@@ -1,28 +1,21 @@
 package dev.longctx.engine.cli;
 
+import dev.longctx.engine.weights.SafetensorsFile;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
+import java.lang.foreign.Arena;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.TreeMap;
-import tools.jackson.core.JacksonException;
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * What a model directory's safetensors files hold, read from their headers only (no weights touched): tensor
- * count, parameters and bytes per dtype.
+ * count, parameters and bytes per dtype. Each file is opened through {@link SafetensorsFile}, whose validation
+ * names the file and the tensor for anything malformed (a missing data_offsets, a header length past the file, a
+ * FIFO or directory where a file should be).
  */
 record WeightFiles(int files, int tensors, Map<String, Long> parametersByDtype, Map<String, Long> bytesByDtype) {
-
-    /** Larger than any real header; guards against reading a non-safetensors file's first 8 bytes as a length. */
-    private static final long MAX_HEADER = 100L << 20;
 
     long totalBytes() {
         return bytesByDtype.values().stream().mapToLong(Long::longValue).sum();
@@ -40,39 +33,21 @@ record WeightFiles(int files, int tensors, Map<String, Long> parametersByDtype, 
         try (DirectoryStream<Path> dir = Files.newDirectoryStream(modelDir, "*.safetensors")) {
             for (Path f : dir) {
                 files++;
-                JsonNode header = header(f);
-                for (Map.Entry<String, JsonNode> e : header.properties()) {
-                    if (e.getKey().equals("__metadata__")) continue;
-                    JsonNode t = e.getValue();
-                    String dtype = t.path("dtype").asString();
-                    long n = 1;
-                    for (JsonNode d : t.path("shape")) n *= d.asLong();
-                    JsonNode offsets = t.path("data_offsets");
-                    long size = offsets.get(1).asLong() - offsets.get(0).asLong();
-                    params.merge(dtype, n, Long::sum);
-                    bytes.merge(dtype, size, Long::sum);
-                    tensors++;
+                // The mapping is never read beyond the header: validation needs only sizes and offsets.
+                try (Arena arena = Arena.ofConfined()) {
+                    SafetensorsFile file = SafetensorsFile.open(f, arena);
+                    for (String name : file.names()) {
+                        SafetensorsFile.Entry e = file.entry(name);
+                        long n = 1;
+                        for (long d : e.shape()) n *= d;
+                        params.merge(e.dtype(), n, Long::sum);
+                        bytes.merge(e.dtype(), e.byteSize(), Long::sum);
+                        tensors++;
+                    }
                 }
             }
         }
         if (files == 0) throw new CliException("no *.safetensors files in " + modelDir);
         return new WeightFiles(files, tensors, params, bytes);
-    }
-
-    private static JsonNode header(Path f) throws IOException {
-        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
-            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
-            while (len.hasRemaining() && ch.read(len) >= 0) { }
-            if (len.hasRemaining()) throw new CliException(f + " is not a safetensors file (shorter than 8 bytes)");
-            long n = len.flip().getLong();
-            if (n <= 0 || n > MAX_HEADER || n > ch.size() - 8) throw new CliException(f + " is not a safetensors file (bad header length " + n + ")");
-            ByteBuffer json = ByteBuffer.allocate((int) n);
-            while (json.hasRemaining() && ch.read(json) >= 0) { }
-            try {
-                return JsonMapper.builder().build().readTree(new String(json.array(), StandardCharsets.UTF_8));
-            } catch (JacksonException e) {
-                throw new CliException(f + " has a broken safetensors header: " + e.getOriginalMessage());
-            }
-        }
     }
 }

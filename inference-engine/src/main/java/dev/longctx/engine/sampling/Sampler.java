@@ -5,8 +5,8 @@ import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 
 /**
- * Picks the next token from one position's logits, in vLLM's order: penalties (repetition, presence, frequency),
- * then greedy argmax or temperature, min-p, top-k, top-p and a draw from what is left.
+ * Picks the next token from one position's logits, in vLLM's order: logit_bias, penalties (repetition, presence,
+ * frequency), then greedy argmax or temperature, min-p, top-k, top-p and a draw from what is left.
  *
  * <p>Stateless and thread-safe; the caller's logits array is never modified.
  */
@@ -42,9 +42,23 @@ public final class Sampler {
      */
     public static int sample(float[] logits, SamplingParams p, int[] previousTokens, int[] generatedTokens, RandomGenerator rng) {
         if (logits.length == 0) throw new IllegalArgumentException("empty logits");
-        float[] x = applyPenalties(logits, p, previousTokens, generatedTokens);
+        float[] x = applyPenalties(applyLogitBias(logits, p), p, previousTokens, generatedTokens);
         if (p.temperature() < GREEDY_BELOW_TEMPERATURE) return argmax(x);
         return draw(filteredWeights(x, p), rng);
+    }
+
+    /**
+     * Logits with {@code logit_bias} added, as vLLM applies it: first, before penalties and temperature, so a
+     * bias of ±100 bans or forces a token even under greedy decoding. Returns the input itself when there is none;
+     * ids past the vocabulary are refused at admission and skipped here.
+     */
+    static float[] applyLogitBias(float[] logits, SamplingParams p) {
+        if (p.logitBias().isEmpty()) return logits;
+        float[] x = logits.clone();
+        p.logitBias().forEach((token, bias) -> {
+            if (token < x.length) x[token] += bias;
+        });
+        return x;
     }
 
     /**

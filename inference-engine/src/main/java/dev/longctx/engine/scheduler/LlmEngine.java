@@ -1,6 +1,7 @@
 package dev.longctx.engine.scheduler;
 
 import dev.longctx.engine.kv.BlockManager;
+import dev.longctx.engine.sampling.Logprobs;
 import dev.longctx.engine.sampling.SamplingParams;
 import dev.longctx.engine.serving.EngineException;
 import dev.longctx.engine.serving.EngineException.Kind;
@@ -27,14 +28,25 @@ import java.util.concurrent.locks.ReentrantLock;
  * scheduling and post-processing a step but not while the model runs, so submitting never waits for a forward
  * pass. Listeners are called on the loop thread with no lock held; one that throws loses its request (it is
  * cancelled), never the loop.
+ *
+ * <p>Isolation: a request is checked against the vocabulary when submitted, and a step whose forward pass fails
+ * is re-run one sequence at a time, so a failure fails only the request that causes it, never its step mates.
  */
 public final class LlmEngine implements InferenceEngine {
     private static final System.Logger LOG = System.getLogger(LlmEngine.class.getName());
 
-    /** @param eosTokenIds ids that end generation unless a request sets ignore_eos */
-    public record Config(SchedulerConfig scheduler, Set<Integer> eosTokenIds) {
+    /**
+     * @param eosTokenIds ids that end generation unless a request sets ignore_eos
+     * @param vocabSize   rows of the model's embedding: prompt ids and logit_bias keys must be below it
+     *                    (0 = not checked, for runners that take any id)
+     */
+    public record Config(SchedulerConfig scheduler, Set<Integer> eosTokenIds, int vocabSize) {
         public Config {
             eosTokenIds = Set.copyOf(eosTokenIds);
+        }
+
+        public Config(SchedulerConfig scheduler, Set<Integer> eosTokenIds) {
+            this(scheduler, eosTokenIds, 0);
         }
     }
 
@@ -83,6 +95,7 @@ public final class LlmEngine implements InferenceEngine {
      */
     public RequestHandle submit(EngineRequest request, String cacheSalt, OutputListener listener) {
         SamplingParams params = request.sampling();
+        checkVocabulary(request);
         Sequence seq = new Sequence(request.requestId(), request.promptTokenIds(), params, listener,
                 blocks.newTable(request.promptTokenIds().length, request.sparse(), cacheSalt),
                 request.sparse(), cacheSalt);
@@ -98,6 +111,33 @@ public final class LlmEngine implements InferenceEngine {
             lock.unlock();
         }
         return seq::cancel;
+    }
+
+    /**
+     * Admission check, per request: an id the embedding has no row for would fail the whole step it runs in (and
+     * so its step mates), so it is refused here with vLLM's wording before it is queued.
+     */
+    private void checkVocabulary(EngineRequest request) {
+        if (config.vocabSize() <= 0) return;
+        int vocab = config.vocabSize();
+        int min = Integer.MAX_VALUE, max = Integer.MIN_VALUE;
+        for (int id : request.promptTokenIds()) {
+            min = Math.min(min, id);
+            max = Math.max(max, id);
+        }
+        if (max >= vocab || min < 0) {
+            throw new EngineException(Kind.INVALID_REQUEST, "Token id " + (max >= vocab ? max : min) + " is out of vocabulary");
+        }
+        SamplingParams p = request.sampling();
+        List<Integer> badBias = p.logitBias().keySet().stream().filter(id -> id >= vocab).sorted().toList();
+        if (!badBias.isEmpty()) {
+            throw new EngineException(Kind.INVALID_REQUEST, "token_id(s) " + badBias
+                    + " in logit_bias contain out-of-vocab token ids. Vocabulary size: " + vocab);
+        }
+        if (p.logprobs() != null && p.logprobs() > vocab) {
+            throw new EngineException(Kind.INVALID_REQUEST, "Requested sample logprobs of " + p.logprobs()
+                    + ", which is greater than the vocabulary size " + vocab);
+        }
     }
 
     @Override
@@ -214,15 +254,21 @@ public final class LlmEngine implements InferenceEngine {
 
         float[][] logits;
         try {
-            logits = runner.run(batch);
-            if (logits == null || logits.length != batch.numLogitsRows()) {
-                throw new IllegalStateException("model runner returned " + (logits == null ? "null" : logits.length)
-                        + " logits rows for " + batch.numLogitsRows() + " chunks that need them");
-            }
+            logits = run(batch);
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, "model runner failed; failing the step's requests", e);
-            failBatch(batch, e);
-            return true;
+            if (batch.chunks().size() == 1) {
+                LOG.log(System.Logger.Level.ERROR, "model runner failed; failing its one request", e);
+                fail(batch.chunks(), e);
+                return true;
+            }
+            // One request's input must not take its step mates down. Prefill pieces and decodes rewrite the same
+            // K/V slots when run again, so each chunk is re-run alone: those that fail again are the culprits.
+            LOG.log(System.Logger.Level.WARNING, "model runner failed on a step of " + batch.chunks().size()
+                    + " sequences; re-running each alone to find the one that caused it", e);
+            Isolated isolated = runEachAlone(batch);
+            if (isolated.kept().isEmpty()) return true;
+            batch = new ScheduledBatch(isolated.kept());
+            logits = isolated.logits();
         }
 
         List<Delivery> deliveries;
@@ -236,6 +282,36 @@ public final class LlmEngine implements InferenceEngine {
         for (AbortedSequence f : failed) sendError(f.sequence(), f.error());
         for (Delivery d : deliveries) send(d);
         return true;
+    }
+
+    private float[][] run(ScheduledBatch batch) {
+        float[][] logits = runner.run(batch);
+        if (logits == null || logits.length != batch.numLogitsRows()) {
+            throw new IllegalStateException("model runner returned " + (logits == null ? "null" : logits.length)
+                    + " logits rows for " + batch.numLogitsRows() + " chunks that need them");
+        }
+        return logits;
+    }
+
+    /** The chunks that ran alone without failing, with their logits rows in order. */
+    private record Isolated(List<ScheduledChunk> kept, float[][] logits) {}
+
+    /** Runs each chunk as a step of its own; a chunk that fails alone fails its request. */
+    private Isolated runEachAlone(ScheduledBatch batch) {
+        List<ScheduledChunk> kept = new ArrayList<>();
+        List<float[]> rows = new ArrayList<>();
+        for (ScheduledChunk chunk : batch.chunks()) {
+            try {
+                float[][] alone = run(new ScheduledBatch(List.of(chunk)));
+                kept.add(chunk);
+                if (chunk.needsLogits()) rows.add(alone[0]);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "request " + chunk.sequence().requestId()
+                        + " fails the model on its own; failing it", e);
+                fail(List.of(chunk), e);
+            }
+        }
+        return new Isolated(kept, rows.toArray(float[][]::new));
     }
 
     /** Under the lock: advance the sequences, sample, check finishes. */
@@ -264,7 +340,9 @@ public final class LlmEngine implements InferenceEngine {
     private GenerationOutput advance(Sequence seq, float[] logits) {
         SamplingParams p = seq.sampling();
         DecodeState state = seq.decodeState;
+        float[] raw = p.wantsLogprobs() ? logits.clone() : null;   // a sampler may change logits in place
         int token = sampler.sample(logits, p, penaltyContext(seq), generatedContext(seq), state.rng());
+        List<GenerationOutput.TokenLogprob> logprobs = raw == null ? null : List.of(logprobs(raw, token, p.logprobs()));
         if (seq.numOutputTokens() == 0) promptTokens += seq.promptLength();
         seq.appendToken(token);
         generationTokens++;
@@ -285,7 +363,17 @@ public final class LlmEngine implements InferenceEngine {
         }
         if (finish != null) scheduler.finish(seq);
         return new GenerationOutput(seq.requestId(), new int[] {token}, text, finish, seq.promptLength(),
-                seq.numOutputTokens(), seq.numCachedTokens());
+                seq.numOutputTokens(), seq.numCachedTokens(), logprobs);
+    }
+
+    private GenerationOutput.TokenLogprob logprobs(float[] rawLogits, int token, int topK) {
+        Logprobs lp = Logprobs.of(rawLogits, token, topK);
+        List<GenerationOutput.TokenLogprob> top = new ArrayList<>(lp.topIds().length);
+        for (int i = 0; i < lp.topIds().length; i++) {
+            top.add(new GenerationOutput.TokenLogprob(lp.topIds()[i], decoder.tokenText(lp.topIds()[i]),
+                    lp.topLogprobs()[i], null));
+        }
+        return new GenerationOutput.TokenLogprob(token, decoder.tokenText(token), lp.logprob(), List.copyOf(top));
     }
 
     private static int[] generatedContext(Sequence seq) {
@@ -299,11 +387,11 @@ public final class LlmEngine implements InferenceEngine {
         return penalised ? seq.allTokenIds() : new int[0];
     }
 
-    private void failBatch(ScheduledBatch batch, RuntimeException cause) {
+    private void fail(List<ScheduledChunk> chunks, RuntimeException cause) {
         List<Sequence> victims = new ArrayList<>();
         lock.lock();
         try {
-            for (ScheduledChunk chunk : batch.chunks()) {
+            for (ScheduledChunk chunk : chunks) {
                 if (!chunk.sequence().isFinished()) {
                     scheduler.finish(chunk.sequence());
                     victims.add(chunk.sequence());

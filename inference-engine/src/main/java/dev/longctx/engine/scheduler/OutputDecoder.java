@@ -11,6 +11,9 @@ public interface OutputDecoder {
 
     RequestDecoder start(int[] promptTokenIds, SamplingParams params);
 
+    /** One token decoded on its own (special tokens spelled out), as logprobs name tokens. */
+    String tokenText(int tokenId);
+
     interface RequestDecoder {
 
         /**

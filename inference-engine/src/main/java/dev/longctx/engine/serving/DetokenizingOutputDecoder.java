@@ -20,6 +20,11 @@ public final class DetokenizingOutputDecoder implements OutputDecoder {
     }
 
     @Override
+    public String tokenText(int tokenId) {
+        return tokenizer.decode(new int[] {tokenId}, false);
+    }
+
+    @Override
     public RequestDecoder start(int[] promptTokenIds, SamplingParams params) {
         IncrementalDetokenizer detok = new IncrementalDetokenizer(tokenizer, true, promptTokenIds);
         SamplingParams stringsOnly = new SamplingParams(params.temperature(), params.topK(), params.topP(),

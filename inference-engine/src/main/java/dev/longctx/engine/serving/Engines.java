@@ -46,7 +46,7 @@ public final class Engines {
             SchedulerConfig scheduler = new SchedulerConfig(options.maxPrefillChunk(), serving.maxNumSeqs(),
                     serving.maxWaiting(), maxModelLen);
             LlmEngine.Config engineConfig = new LlmEngine.Config(scheduler,
-                    StopChecker.eosIds(config, model.generationConfig()));
+                    StopChecker.eosIds(config, model.generationConfig()), config.vocabSize());
             LlmEngine engine = LlmEngine.start(engineConfig, blocks, new Qwen2ModelRunner(model, cache),
                     Sampler::sample, new DetokenizingOutputDecoder(tokenizer));
             TextTokenizer owned = tokenizer;

@@ -29,6 +29,10 @@ public final class CheckpointJson {
     /** Parses {@code file} as a JSON object; {@code what} says what the file is, for the missing-file message. */
     public static JsonNode readObject(Path file, String what) {
         byte[] bytes;
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            // Reading a FIFO would block until something writes to it.
+            throw new CheckpointException(what + " " + file + " is not a regular file");
+        }
         try {
             bytes = Files.readAllBytes(file);
         } catch (NoSuchFileException e) {

@@ -7,6 +7,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileChannel.MapMode;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -89,6 +90,11 @@ public final class SafetensorsFile {
      */
     public static SafetensorsFile open(Path file, Arena arena) {
         MemorySegment mapped;
+        // Opening a FIFO for reading blocks until a writer appears, and a device or directory maps nonsense.
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            throw new CheckpointException(file + ": not a regular file (a safetensors file must be one; found "
+                    + (Files.isDirectory(file) ? "a directory" : "a FIFO, socket or device") + ")");
+        }
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
             if (size < Long.BYTES) {

@@ -24,6 +24,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.IntPredicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -250,6 +252,28 @@ class LongctxCliTest {
 
         assertThat(run("info", "--model", modelDir.toString(), "--memory", "1MB")).isZero();
         assertThat(out).contains("do not fit");
+    }
+
+    /** A hostile or broken checkpoint: one line naming the file and the tensor, no NPE, no hang, no negative size. */
+    @Test
+    void infoOnABrokenCheckpointSaysWhichFileAndTensor() throws Exception {
+        Path weights = modelDir.resolve("model.safetensors");
+        writeSafetensors(weights, "{\"a\":{\"dtype\":\"F32\",\"shape\":[2]}}", 8);
+        assertThat(run("info", "--model", modelDir.toString())).isEqualTo(2);
+        assertThat(err.strip()).isEqualTo("longctx info: " + weights + ": tensor 'a': required field 'data_offsets' is missing");
+
+        ByteBuffer huge = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(0x8000_0000_0000_0010L).putLong(0);
+        Files.write(weights, huge.array());
+        assertThat(run("info", "--model", modelDir.toString())).isEqualTo(2);
+        assertThat(err).contains(weights.toString()).contains("header length 9223372036854775824 bytes").doesNotContain("length -");
+
+        Files.delete(weights);
+        Process mkfifo = new ProcessBuilder("mkfifo", weights.toString()).start();
+        org.junit.jupiter.api.Assumptions.assumeTrue(mkfifo.waitFor() == 0, "mkfifo is not available here");
+        CompletableFuture<Integer> code = CompletableFuture.supplyAsync(() -> run("info", "--model", modelDir.toString()));
+        assertThat(code.get(20, TimeUnit.SECONDS)).as("no hang on a FIFO").isEqualTo(2);
+        assertThat(err.strip()).isEqualTo("longctx info: " + weights
+                + ": not a regular file (a safetensors file must be one; found a FIFO, socket or device)");
     }
 
     private static void writeSafetensors(Path f, String header, int dataBytes) throws IOException {

@@ -171,4 +171,39 @@ class SamplerTest {
             assertThat(Sampler.sample(FIVE, p, NONE, rng)).isLessThan(3);
         }
     }
+
+    @Test
+    void logitBiasComesBeforeEverythingElseAndCanForceOrBanATokenUnderGreedy() {
+        SamplingParams force = new SamplingParams(0, 0, 1, 0, 1, 0, 0, null, 16, List.of(), Set.of(), false, null,
+                java.util.Map.of(4, 100f));
+        assertThat(Sampler.sample(FIVE, force, NONE, RandomGenerator.of("L64X128MixRandom"))).isEqualTo(4);
+        SamplingParams ban = new SamplingParams(0, 0, 1, 0, 1, 0, 0, null, 16, List.of(), Set.of(), false, null,
+                java.util.Map.of(0, -100f));
+        assertThat(Sampler.sample(FIVE, ban, NONE, RandomGenerator.of("L64X128MixRandom"))).isEqualTo(1);
+        float[] before = FIVE.clone();
+        Sampler.sample(FIVE, force, NONE, RandomGenerator.of("L64X128MixRandom"));
+        assertThat(FIVE).as("the caller's logits are untouched").containsExactly(before);
+        // bias then repetition penalty: a biased positive logit is divided by the penalty afterwards
+        float[] x = Sampler.applyPenalties(Sampler.applyLogitBias(new float[] {1, 1}, new SamplingParams(
+                0, 0, 1, 0, 2, 0, 0, null, 16, List.of(), Set.of(), false, null, java.util.Map.of(0, 3f))),
+                params(0, 0, 1, 0, 2, 0, 0, null), new int[] {0}, NONE);
+        assertThat(x).containsExactly(2f, 1f);
+    }
+
+    @Test
+    void logprobsAreTheLogSoftmaxOfTheRawLogitsWithTheTopKBestFirst() {
+        Logprobs lp = Logprobs.of(FIVE, 2, 3);
+        assertThat(lp.tokenId()).isEqualTo(2);
+        assertThat(lp.logprob()).isCloseTo((float) Math.log(0.15), within(1e-6f));
+        assertThat(lp.topIds()).containsExactly(0, 1, 2);
+        assertThat(lp.topLogprobs()[0]).isCloseTo((float) Math.log(0.5), within(1e-6f));
+        assertThat(lp.topLogprobs()[1]).isCloseTo((float) Math.log(0.25), within(1e-6f));
+        // shifting every logit changes nothing; NaN counts as impossible; ties keep the lower id first
+        float[] shifted = {1000 + FIVE[0], Float.NaN, 1000 + FIVE[0], Float.NEGATIVE_INFINITY};
+        Logprobs tied = Logprobs.of(shifted, 2, 4);
+        assertThat(tied.topIds()).containsExactly(0, 2, 1, 3);
+        assertThat(tied.logprob()).isCloseTo((float) Math.log(0.5), within(1e-5f));
+        assertThat(tied.topLogprobs()[2]).isEqualTo(Float.NEGATIVE_INFINITY);
+        assertThat(Logprobs.of(FIVE, 4, 0).topIds()).isEmpty();
+    }
 }

@@ -13,6 +13,9 @@ final class BracketDecoder implements OutputDecoder {
     static String text(int token) { return "[" + token + "]"; }
 
     @Override
+    public String tokenText(int tokenId) { return text(tokenId); }
+
+    @Override
     public RequestDecoder start(int[] promptTokenIds, SamplingParams params) {
         List<String> stops = params.stop();
         return new RequestDecoder() {

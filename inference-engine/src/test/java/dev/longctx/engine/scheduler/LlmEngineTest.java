@@ -69,8 +69,12 @@ class LlmEngineTest {
     }
 
     private static LlmEngine start(int numBlocks, int maxWaiting, ModelRunner runner) {
+        return start(numBlocks, maxWaiting, runner, 0);
+    }
+
+    private static LlmEngine start(int numBlocks, int maxWaiting, ModelRunner runner, int vocabSize) {
         BlockManager blocks = new BlockManager(new BlockAllocator(numBlocks), TestPrefixFacts.of(BS));
-        var config = new LlmEngine.Config(new SchedulerConfig(32, 8, maxWaiting, 256), Set.of(EOS));
+        var config = new LlmEngine.Config(new SchedulerConfig(32, 8, maxWaiting, 256), Set.of(EOS), vocabSize);
         return LlmEngine.start(config, blocks, runner, new GreedySampler(), new BracketDecoder());
     }
 
@@ -285,6 +289,89 @@ class LlmEngineTest {
         Collector ok = new Collector();
         engine.submit(new EngineRequest("ok", prompt(2, 8), params(4, List.of(), Set.of(), true), null), ok);
         assertThat(tokens(ok.await())).containsExactly(FakeKvModel.reference(prompt(2, 8), 4));
+    }
+
+    @Test
+    void aRequestWhoseTokensFailTheModelFailsAloneItsStepMatesFinishIntact() throws Exception {
+        // The runner fails any step holding token 7777, as an embedding lookup past the vocabulary would; the
+        // engine is built without a vocabulary check so that the id reaches it.
+        FakeKvModel model = new FakeKvModel(64, BS);
+        CountDownLatch allSubmitted = new CountDownLatch(1);
+        List<Integer> failedStepSizes = Collections.synchronizedList(new ArrayList<>());
+        engine = start(64, 8, batch -> {
+            await(allSubmitted);
+            if (batch.chunks().stream().anyMatch(c -> Arrays.stream(c.tokenIds()).anyMatch(t -> t == 7777))) {
+                failedStepSizes.add(batch.chunks().size());
+                throw new IllegalStateException("token id 7777 is outside the vocabulary");
+            }
+            return model.run(batch);
+        });
+        int[] poisoned = prompt(3, 8);
+        poisoned[5] = 7777;
+        List<Collector> good = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Collector c = new Collector();
+            good.add(c);
+            engine.submit(new EngineRequest("good" + i, prompt(i, 8), params(6, List.of(), Set.of(), true), null), c);
+        }
+        Collector poison = new Collector();
+        engine.submit(new EngineRequest("poison", poisoned, params(6, List.of(), Set.of(), true), null), poison);
+        allSubmitted.countDown();
+
+        assertThat(poison.awaitError()).hasMessageContaining("7777").extracting(EngineException::kind).isEqualTo(Kind.INTERNAL);
+        for (int i = 0; i < 3; i++) {
+            assertThat(tokens(good.get(i).await())).as("good" + i).containsExactly(FakeKvModel.reference(prompt(i, 8), 6));
+        }
+        // the poisoned prefill shared its first step with the others, and failed again alone
+        assertThat(failedStepSizes.getFirst()).isGreaterThan(1);
+        assertThat(failedStepSizes).contains(1);
+    }
+
+    @Test
+    void idsOutsideTheVocabularyAreRefusedAtSubmitWithVllmsWording() {
+        engine = start(64, 8, new FakeKvModel(64, BS), FakeKvModel.VOCAB);
+        int[] tooHigh = prompt(1, 8);
+        tooHigh[2] = FakeKvModel.VOCAB + 7;
+        tooHigh[4] = FakeKvModel.VOCAB;
+        assertThatThrownBy(() -> engine.submit(new EngineRequest("a", tooHigh, params(4, List.of(), Set.of(), true), null),
+                new Collector()))
+                .isInstanceOf(EngineException.class).hasMessage("Token id 57 is out of vocabulary")
+                .extracting(e -> ((EngineException) e).kind()).isEqualTo(Kind.INVALID_REQUEST);
+        int[] negative = prompt(1, 8);
+        negative[0] = -3;
+        assertThatThrownBy(() -> engine.submit(new EngineRequest("b", negative, params(4, List.of(), Set.of(), true), null),
+                new Collector())).hasMessage("Token id -3 is out of vocabulary");
+        SamplingParams bias = new SamplingParams(0, 0, 1, 0, 1, 0, 0, null, 4, List.of(), Set.of(), true, null,
+                java.util.Map.of(3, 1f, 50, 2f, 99, -1f));
+        assertThatThrownBy(() -> engine.submit(new EngineRequest("c", prompt(1, 8), bias, null), new Collector()))
+                .hasMessage("token_id(s) [50, 99] in logit_bias contain out-of-vocab token ids. Vocabulary size: 50");
+        assertThat(engine.stats().waiting() + engine.stats().running()).isZero();
+    }
+
+    @Test
+    void logprobsReportTheSampledTokenAndTheTopAlternativesFromTheRawLogits() throws Exception {
+        engine = start(64, 8, new FakeKvModel(64, BS));
+        SamplingParams withLogprobs = new SamplingParams(0, 0, 1, 0, 1, 0, 0, null, 3, List.of(), Set.of(), true, 2, null);
+        Collector c = new Collector();
+        engine.submit(new EngineRequest("lp", prompt(4, 8), withLogprobs, null), c);
+        List<GenerationOutput> outs = c.await();
+        int[] want = FakeKvModel.reference(prompt(4, 8), 3);
+        // one-hot logits: the chosen token has logit 1, the other 49 have 0
+        float chosen = (float) (1 - Math.log(Math.E + 49));
+        float other = (float) (0 - Math.log(Math.E + 49));
+        for (int i = 0; i < outs.size(); i++) {
+            GenerationOutput.TokenLogprob lp = outs.get(i).logprobs().getFirst();
+            assertThat(lp.tokenId()).isEqualTo(want[i]);
+            assertThat(lp.token()).isEqualTo(BracketDecoder.text(want[i]));
+            assertThat(lp.logprob()).isCloseTo(chosen, org.assertj.core.data.Offset.offset(1e-6f));
+            assertThat(lp.top()).hasSize(2);
+            assertThat(lp.top().get(0).tokenId()).isEqualTo(want[i]);
+            assertThat(lp.top().get(1).tokenId()).isEqualTo(want[i] == 0 ? 1 : 0);   // ties: lowest id first
+            assertThat(lp.top().get(1).logprob()).isCloseTo(other, org.assertj.core.data.Offset.offset(1e-6f));
+        }
+        Collector plain = new Collector();
+        engine.submit(new EngineRequest("plain", prompt(4, 8), params(2, List.of(), Set.of(), true), null), plain);
+        assertThat(plain.await()).allSatisfy(o -> assertThat(o.logprobs()).isNull());
     }
 
     @Test

@@ -4,6 +4,7 @@ import dev.longctx.common.wire.GenerateEvent;
 import dev.longctx.engine.serving.EngineException;
 import dev.longctx.inferenceservice.engine.ModelNotReadyException;
 import dev.longctx.inferenceservice.generate.EngineErrors;
+import dev.longctx.inferenceservice.generate.RequestBodyLimit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
@@ -11,6 +12,7 @@ import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.server.ContentTooLargeException;
 import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.server.ServerWebInputException;
 
@@ -22,6 +24,18 @@ import org.springframework.web.server.ServerWebInputException;
 class ApiExceptionHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ApiExceptionHandler.class);
+
+    private final RequestBodyLimit bodyLimit;
+
+    ApiExceptionHandler(RequestBodyLimit bodyLimit) {
+        this.bodyLimit = bodyLimit;
+    }
+
+    @ExceptionHandler(ContentTooLargeException.class)
+    ResponseEntity<GenerateEvent> tooLarge(ContentTooLargeException e) {
+        return respond(EngineErrors.event(null, HttpStatus.CONTENT_TOO_LARGE, "the request body exceeds this service's"
+                + " limit of " + bodyLimit.bytes() + " bytes (longctx.generate.max-body-bytes)"));
+    }
 
     @ExceptionHandler(EngineException.class)
     ResponseEntity<GenerateEvent> engine(EngineException e) {
@@ -48,6 +62,11 @@ class ApiExceptionHandler {
 
     @ExceptionHandler(Exception.class)
     ResponseEntity<GenerateEvent> unexpected(Exception e) {
+        if (e instanceof io.netty.handler.timeout.TimeoutException) {
+            // A body that stopped arriving: the connection is being closed; there is no one to answer.
+            log.info("request body timed out: {}", e.toString());
+            return respond(EngineErrors.event(null, HttpStatus.REQUEST_TIMEOUT, "the request body did not arrive in time"));
+        }
         log.error("request failed", e);
         return respond(EngineErrors.event(null, HttpStatus.INTERNAL_SERVER_ERROR, "internal error"));
     }

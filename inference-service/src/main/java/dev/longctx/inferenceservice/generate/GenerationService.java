@@ -2,6 +2,7 @@ package dev.longctx.inferenceservice.generate;
 
 import dev.longctx.common.wire.GenerateEvent;
 import dev.longctx.common.wire.GenerateRequest;
+import dev.longctx.common.wire.PackedTokenIds;
 import dev.longctx.engine.EngineOptions;
 import dev.longctx.engine.sampling.SamplingParams;
 import dev.longctx.engine.serving.EngineException;
@@ -10,7 +11,6 @@ import dev.longctx.engine.serving.InferenceEngine;
 import dev.longctx.inferenceservice.engine.EngineHost;
 import dev.longctx.inferenceservice.engine.EngineProperties;
 import dev.longctx.inferenceservice.kvshare.KvPuller;
-import java.util.List;
 import java.util.UUID;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Flux;
@@ -50,7 +50,7 @@ public class GenerationService {
             InferenceEngine engine = host.engine();
             String requestId = request.requestId() != null && !request.requestId().isBlank()
                     ? request.requestId() : "gen-" + UUID.randomUUID();
-            int[] prompt = promptTokens(request.promptTokenIds());
+            int[] prompt = promptTokens(request.prompt());
             requireKvCapacity(prompt.length);
             if (engine.stats().waiting() >= maxWaiting) {
                 throw new EngineException(EngineException.Kind.QUEUE_FULL,
@@ -69,20 +69,15 @@ public class GenerationService {
         }));
     }
 
-    private static int[] promptTokens(List<Integer> ids) {
+    /** Ids within the vocabulary are the engine's check (it knows the model); here only the wire's own sanity. */
+    private static int[] promptTokens(PackedTokenIds ids) {
         if (ids == null || ids.isEmpty()) {
             throw new EngineException(EngineException.Kind.INVALID_REQUEST, "prompt_token_ids must not be empty");
         }
-        int[] prompt = new int[ids.size()];
-        for (int i = 0; i < prompt.length; i++) {
-            Integer id = ids.get(i);
-            if (id == null || id < 0) {
-                throw new EngineException(EngineException.Kind.INVALID_REQUEST,
-                        "prompt_token_ids[" + i + "] is not a token id: " + id);
-            }
-            prompt[i] = id;
+        if (ids.min() < 0) {
+            throw new EngineException(EngineException.Kind.INVALID_REQUEST, "Token id " + ids.min() + " is out of vocabulary");
         }
-        return prompt;
+        return ids.toArray();
     }
 
     /**

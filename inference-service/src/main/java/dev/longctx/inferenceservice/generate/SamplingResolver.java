@@ -6,6 +6,8 @@ import dev.longctx.common.wire.SamplingOptions;
 import dev.longctx.engine.sampling.SamplingParams;
 import dev.longctx.engine.serving.EngineException;
 import dev.longctx.inferenceservice.engine.ModelProperties;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
 import org.springframework.stereotype.Component;
 
@@ -50,10 +52,21 @@ class SamplingResolver {
                     maxTokens,
                     r.stop(),
                     r.stopTokenIds() == null ? null : Set.copyOf(r.stopTokenIds()),
-                    first(r.ignoreEos(), null, false));
+                    first(r.ignoreEos(), null, false),
+                    r.logprobs(),
+                    logitBias(r.logitBias()));
         } catch (IllegalArgumentException e) {
             throw invalid(e.getMessage());
         }
+    }
+
+    private static Map<Integer, Float> logitBias(Map<Integer, Double> bias) {
+        if (bias == null) {
+            return null;
+        }
+        Map<Integer, Float> asFloats = new HashMap<>();
+        bias.forEach((token, value) -> asFloats.put(token, value == null ? 0f : value.floatValue()));
+        return asFloats;
     }
 
     private static EngineException invalid(String message) {

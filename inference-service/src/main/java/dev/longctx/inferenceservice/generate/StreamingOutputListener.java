@@ -1,10 +1,12 @@
 package dev.longctx.inferenceservice.generate;
 
 import dev.longctx.common.wire.GenerateEvent;
+import dev.longctx.common.wire.TokenLogprob;
 import dev.longctx.engine.serving.EngineException;
 import dev.longctx.engine.serving.GenerationOutput;
 import dev.longctx.engine.serving.OutputListener;
 import java.util.Arrays;
+import java.util.List;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 import reactor.core.publisher.Sinks;
@@ -46,11 +48,20 @@ final class StreamingOutputListener implements OutputListener {
                 output.promptTokens(),
                 output.completionTokens(),
                 output.cachedPromptTokens(),
-                null));
+                null,
+                wire(output.logprobs())));
         firstSignal.tryEmitEmpty();
         if (output.finished()) {
             events.tryEmitComplete();
         }
+    }
+
+    private static List<TokenLogprob> wire(List<GenerationOutput.TokenLogprob> logprobs) {
+        if (logprobs == null) {
+            return null;
+        }
+        return logprobs.stream().map(lp -> new TokenLogprob(lp.tokenId(), lp.token(), lp.logprob(),
+                lp.top() == null ? null : wire(lp.top()))).toList();
     }
 
     @Override

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.longctx.common.wire.GenerateEvent;
+import dev.longctx.common.wire.PackedTokenIds;
 import dev.longctx.engine.sampling.SamplingParams;
 import dev.longctx.engine.serving.EngineException;
 import dev.longctx.engine.serving.EngineRequest;
@@ -55,6 +56,7 @@ class GenerateEndpointTest {
         // 100 blocks x 16 tokens: a 1600-token KV cache, smaller than the test engine's context.
         registry.add("longctx.engine.kv-cache-blocks", () -> "100");
         registry.add("longctx.engine.block-size", () -> "16");
+        registry.add("longctx.generate.max-body-bytes", () -> "65536");
     }
 
     @Autowired
@@ -199,6 +201,31 @@ class GenerateEndpointTest {
                 .expectBody(String.class).returnResult().getResponseBody();
 
         assertThat(body).contains("\"code\":400").doesNotContain("Exception").doesNotContain("\tat ");
+    }
+
+    @Test
+    void promptTokenIdsArriveAsPackedBase64() {
+        String packed = PackedTokenIds.of(5, 6, 7).toBase64();
+        List<GenerateEvent> events = client.post().uri("/internal/generate")
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue("{\"prompt_token_ids\": \"" + packed + "\", \"sampling\": {\"max_tokens\": 3}}")
+                .exchange()
+                .expectStatus().isOk()
+                .returnResult(GenerateEvent.class).getResponseBody().collectList().block(Duration.ofSeconds(30));
+        // the echo engine repeats the prompt
+        assertThat(events.stream().flatMap(e -> e.tokenIds().stream()).toList()).containsExactly(5, 6, 7);
+    }
+
+    @Test
+    void bodyOverTheLimitIs413NamingTheLimit() {
+        String ids = "1,".repeat(40_000) + "1";
+        client.post().uri("/internal/generate")
+                .contentType(MediaType.APPLICATION_JSON)
+                .bodyValue("{\"prompt_token_ids\": [" + ids + "]}")
+                .exchange()
+                .expectStatus().isEqualTo(413)
+                .expectBody()
+                .jsonPath("$.error.message").value(m -> assertThat((String) m).contains("65536 bytes"));
     }
 
     @Test

@@ -23,6 +23,9 @@ final class HfTokenizerBackend implements TokenizerBackend {
     public String decode(int[] tokenIds) { return tokenizer.decode(tokenIds, false); }
 
     @Override
+    public int vocabSize() { return tokenizer.vocabSize(); }
+
+    @Override
     public int tokenId(String token) { return tokenizer.tokenId(token); }
 
     @Override

@@ -18,6 +18,9 @@ public interface TokenizerBackend extends AutoCloseable {
     /** Decodes ids, keeping special tokens (vLLM's /detokenize does). */
     String decode(int[] tokenIds);
 
+    /** One more than the largest id the tokenizer defines (vocabulary and added tokens). */
+    int vocabSize();
+
     /** The id of a token string such as "<|im_end|>", or -1 when the vocabulary has none. */
     int tokenId(String token);
 

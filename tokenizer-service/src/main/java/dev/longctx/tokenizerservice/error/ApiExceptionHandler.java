@@ -2,6 +2,7 @@ package dev.longctx.tokenizerservice.error;
 
 import dev.longctx.tokenizerservice.backend.ChatRenderingException;
 import dev.longctx.tokenizerservice.tokenize.InvalidRequestException;
+import dev.longctx.tokenizerservice.tokenize.RequestBodyLimit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.core.codec.DecodingException;
@@ -10,6 +11,7 @@ import org.springframework.http.HttpStatusCode;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.server.ContentTooLargeException;
 import org.springframework.web.server.ResponseStatusException;
 import org.springframework.web.server.ServerWebInputException;
 import tools.jackson.core.JacksonException;
@@ -19,6 +21,18 @@ import tools.jackson.core.JacksonException;
 class ApiExceptionHandler {
 
     private static final Logger log = LoggerFactory.getLogger(ApiExceptionHandler.class);
+
+    private final RequestBodyLimit bodyLimit;
+
+    ApiExceptionHandler(RequestBodyLimit bodyLimit) {
+        this.bodyLimit = bodyLimit;
+    }
+
+    @ExceptionHandler(ContentTooLargeException.class)
+    ResponseEntity<OpenAiErrorResponse> tooLarge(ContentTooLargeException e) {
+        return respond(HttpStatus.CONTENT_TOO_LARGE, "The request body exceeds this service's limit of "
+                + bodyLimit.bytes() + " bytes (longctx.tokenizer.max-body-bytes).");
+    }
 
     @ExceptionHandler(ChatRenderingException.class)
     ResponseEntity<OpenAiErrorResponse> chatTemplate(ChatRenderingException e) {
@@ -42,21 +56,31 @@ class ApiExceptionHandler {
 
     @ExceptionHandler(Exception.class)
     ResponseEntity<OpenAiErrorResponse> unexpected(Exception e) {
+        if (e instanceof io.netty.handler.timeout.TimeoutException) {
+            // A body that stopped arriving: the connection is being closed; there is no one to answer.
+            log.info("request body timed out: {}", e.toString());
+            return respond(HttpStatus.REQUEST_TIMEOUT, "the request body did not arrive in time");
+        }
         log.error("request failed", e);
         return respond(HttpStatus.INTERNAL_SERVER_ERROR, "internal error");
     }
 
-    /** Jackson's own message says what and where (line/column) without the Java types around it. */
+    /** Says where the body went wrong without Jackson's own text, which names Java types. */
     private static String describeInputError(ServerWebInputException e) {
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
             if (cause instanceof JacksonException jackson) {
-                return "malformed JSON request body: " + jackson.getOriginalMessage();
+                if (!jackson.getPath().isEmpty() && jackson.getPath().getFirst().getPropertyName() != null) {
+                    return "invalid value for `" + jackson.getPath().getFirst().getPropertyName() + "` in the request body";
+                }
+                var at = jackson.getLocation();
+                return at == null || at.getLineNr() < 0 ? "malformed JSON request body"
+                        : "malformed JSON request body (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
             }
             if (cause instanceof DecodingException) {
                 return "malformed JSON request body";
             }
         }
-        return e.getReason() != null ? e.getReason() : "invalid request body";
+        return "invalid request body";
     }
 
     private static ResponseEntity<OpenAiErrorResponse> respond(HttpStatusCode status, String message) {

@@ -1,24 +1,27 @@
 package dev.longctx.tokenizerservice.error;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import org.springframework.http.HttpStatusCode;
 
-/** The OpenAI error body: {@code {"error":{"message","type","param","code"}}}; {@code param} is always present. */
+/**
+ * The error body the gateway also answers with (its /tokenize relays these verbatim):
+ * {@code {"error":{"message","type","param","code"}}}, vLLM's type names, OpenAI's string code or null;
+ * {@code param} and {@code code} are always present.
+ */
 public record OpenAiErrorResponse(Error error) {
 
-    public record Error(String message, String type, String param, int code) {}
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record Error(String message, String type, String param, String code) {}
 
     public static OpenAiErrorResponse of(HttpStatusCode status, String message) {
-        return new OpenAiErrorResponse(new Error(message, typeOf(status.value()), null, status.value()));
+        String code = status.value() == 413 ? "request_too_large" : null;
+        return new OpenAiErrorResponse(new Error(message, typeOf(status.value()), null, code));
     }
 
     /** The type names vLLM uses for each status. */
     private static String typeOf(int status) {
         return switch (status) {
-            case 400 -> "BadRequestError";
             case 404 -> "NotFoundError";
-            case 405 -> "MethodNotAllowedError";
-            case 413 -> "RequestEntityTooLargeError";
-            case 415 -> "UnsupportedMediaTypeError";
             case 503 -> "ServiceUnavailableError";
             default -> status >= 500 ? "InternalServerError" : "BadRequestError";
         };

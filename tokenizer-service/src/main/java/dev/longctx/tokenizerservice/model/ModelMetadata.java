@@ -15,11 +15,14 @@ import tools.jackson.databind.json.JsonMapper;
  * @param maxModelLen the context length reported in every /tokenize answer
  * @param bosToken    the token prepended when a request asks for special tokens and the model wants a BOS
  *                    (Qwen2 does not: null)
+ * @param vocabSize   config.json's vocab_size (rows of the embedding), or null when it does not say
  */
-public record ModelMetadata(Path modelDir, int maxModelLen, String bosToken) {
+public record ModelMetadata(Path modelDir, int maxModelLen, String bosToken, Integer vocabSize) {
 
     @JsonIgnoreProperties(ignoreUnknown = true)
-    private record ConfigJson(@JsonProperty("max_position_embeddings") Integer maxPositionEmbeddings) {}
+    private record ConfigJson(
+            @JsonProperty("max_position_embeddings") Integer maxPositionEmbeddings,
+            @JsonProperty("vocab_size") Integer vocabSize) {}
 
     /** Reads config.json and tokenizer_config.json; fails with the file's name when one is missing or bad. */
     public static ModelMetadata read(ModelProperties properties) {
@@ -31,18 +34,21 @@ public record ModelMetadata(Path modelDir, int maxModelLen, String bosToken) {
             throw new IllegalStateException("no tokenizer.json in model directory " + dir + " (longctx.model.path)");
         }
         JsonMapper json = JsonMapper.builder().build();
+        Path configFile = dir.resolve("config.json");
+        ConfigJson config = Files.isRegularFile(configFile) || properties.maxModelLen() == null
+                ? json.readValue(read(configFile), ConfigJson.class)
+                : new ConfigJson(null, null);
         int maxModelLen;
         if (properties.maxModelLen() != null) {
             maxModelLen = properties.maxModelLen();
         } else {
-            ConfigJson config = json.readValue(read(dir.resolve("config.json")), ConfigJson.class);
             if (config.maxPositionEmbeddings() == null) {
                 throw new IllegalStateException(dir.resolve("config.json") + " has no max_position_embeddings;"
                         + " set longctx.model.max-model-len");
             }
             maxModelLen = config.maxPositionEmbeddings();
         }
-        return new ModelMetadata(dir, maxModelLen, bosToken(json, dir.resolve("tokenizer_config.json")));
+        return new ModelMetadata(dir, maxModelLen, bosToken(json, dir.resolve("tokenizer_config.json")), config.vocabSize());
     }
 
     /** HF only prepends bos_token when add_bos_token is true; bos_token is a string or an AddedToken object. */

@@ -2,12 +2,14 @@ package dev.longctx.tokenizerservice.tokenize;
 
 import dev.longctx.common.wire.DetokenizeRequest;
 import dev.longctx.common.wire.DetokenizeResponse;
+import dev.longctx.common.wire.PackedTokenIds;
+import dev.longctx.common.wire.PackedTokenizeResponse;
 import dev.longctx.common.wire.TokenizeRequest;
 import dev.longctx.common.wire.TokenizeResponse;
+import dev.longctx.common.wire.TokenizerInfo;
 import dev.longctx.tokenizerservice.backend.TokenizerBackend;
 import dev.longctx.tokenizerservice.model.ModelMetadata;
 import java.util.Arrays;
-import java.util.List;
 import org.springframework.stereotype.Service;
 import reactor.core.publisher.Mono;
 import reactor.core.scheduler.Scheduler;
@@ -29,14 +31,34 @@ public class TokenizeService {
     }
 
     public Mono<TokenizeResponse> tokenize(TokenizeRequest request) {
-        return Mono.fromCallable(() -> tokenizeNow(request)).subscribeOn(scheduler);
+        return Mono.fromCallable(() -> {
+            int[] ids = tokenizeNow(request);
+            return new TokenizeResponse(ids.length, model.maxModelLen(), Arrays.stream(ids).boxed().toList());
+        }).subscribeOn(scheduler);
+    }
+
+    /** The same tokens packed for the gateway: a million ids without a million boxed Integers on either side. */
+    public Mono<PackedTokenizeResponse> tokenizePacked(TokenizeRequest request) {
+        return Mono.fromCallable(() -> {
+            int[] ids = tokenizeNow(request);
+            return new PackedTokenizeResponse(ids.length, model.maxModelLen(), PackedTokenIds.of(ids));
+        }).subscribeOn(scheduler);
+    }
+
+    /**
+     * What the gateway checks requests against. A prompt id is out of vocabulary above the larger of the
+     * tokenizer's largest id and the model's last embedding row, as vLLM decides it.
+     */
+    public TokenizerInfo info() {
+        int vocabSize = model.vocabSize() != null ? model.vocabSize() : tokenizer.vocabSize();
+        return new TokenizerInfo(model.maxModelLen(), vocabSize, Math.max(tokenizer.vocabSize(), vocabSize) - 1);
     }
 
     public Mono<DetokenizeResponse> detokenize(DetokenizeRequest request) {
         return Mono.fromCallable(() -> detokenizeNow(request)).subscribeOn(scheduler);
     }
 
-    private TokenizeResponse tokenizeNow(TokenizeRequest request) {
+    private int[] tokenizeNow(TokenizeRequest request) {
         boolean hasPrompt = request.prompt() != null;
         boolean hasMessages = request.messages() != null;
         if (hasPrompt == hasMessages) {
@@ -63,8 +85,7 @@ public class TokenizeService {
             System.arraycopy(ids, 0, withBos, 1, ids.length);
             ids = withBos;
         }
-        List<Integer> tokens = Arrays.stream(ids).boxed().toList();
-        return new TokenizeResponse(tokens.size(), model.maxModelLen(), tokens);
+        return ids;
     }
 
     private DetokenizeResponse detokenizeNow(DetokenizeRequest request) {
@@ -76,6 +97,9 @@ public class TokenizeService {
             Integer id = request.tokens().get(i);
             if (id == null || id < 0) {
                 throw new InvalidRequestException("tokens[" + i + "] is not a token id: " + id);
+            }
+            if (id >= tokenizer.vocabSize()) {
+                throw new InvalidRequestException("Token id " + id + " is out of vocabulary");
             }
             ids[i] = id;
         }

@@ -47,6 +47,12 @@ public final class WhitespaceTokenizerBackend implements TokenizerBackend {
         }).collect(Collectors.joining(" "));
     }
 
+    /** Grows as new words are seen. */
+    @Override
+    public int vocabSize() {
+        return ids.size();
+    }
+
     @Override
     public int tokenId(String token) {
         return ids.getOrDefault(token, -1);

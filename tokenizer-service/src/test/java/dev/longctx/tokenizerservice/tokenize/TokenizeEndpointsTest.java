@@ -3,16 +3,22 @@ package dev.longctx.tokenizerservice.tokenize;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.longctx.common.wire.DetokenizeResponse;
+import dev.longctx.common.wire.PackedTokenizeResponse;
+import dev.longctx.common.wire.TokenizerInfo;
 import dev.longctx.common.wire.TokenizeResponse;
 import dev.longctx.tokenizerservice.backend.TokenizerBackend;
 import dev.longctx.tokenizerservice.backend.TokenizerBackendFactory;
 import dev.longctx.tokenizerservice.testbackend.TestTokenizerConfiguration;
 import dev.longctx.tokenizerservice.testbackend.WhitespaceTokenizerBackend;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.boot.webtestclient.autoconfigure.AutoConfigureWebTestClient;
 import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.context.annotation.Bean;
@@ -41,7 +47,11 @@ class TokenizeEndpointsTest {
     @DynamicPropertySource
     static void model(DynamicPropertyRegistry registry) {
         registry.add("longctx.model.path", () -> Path.of("src/test/resources/test-model").toAbsolutePath().toString());
+        registry.add("longctx.tokenizer.body-read-timeout", () -> "1s");
     }
+
+    @LocalServerPort
+    int port;
 
     @Autowired
     WebTestClient client;
@@ -111,7 +121,7 @@ class TokenizeEndpointsTest {
                 .expectStatus().isBadRequest()
                 .expectBody()
                 .jsonPath("$.error.type").isEqualTo("BadRequestError")
-                .jsonPath("$.error.code").isEqualTo(400)
+                .jsonPath("$.error.code").isEmpty()
                 .jsonPath("$.error.param").isEmpty()
                 .jsonPath("$.error.message").value(m -> assertThat((String) m).contains("narrator"));
     }
@@ -122,7 +132,7 @@ class TokenizeEndpointsTest {
                 .expectStatus().isBadRequest()
                 .expectBody(String.class).returnResult().getResponseBody();
 
-        assertThat(body).contains("\"type\":\"BadRequestError\"").contains("\"param\":null").contains("\"code\":400")
+        assertThat(body).contains("\"type\":\"BadRequestError\"").contains("\"param\":null").contains("\"code\":null")
                 .contains("malformed JSON");
         assertThat(body).doesNotContain("Exception").doesNotContain("\tat ").doesNotContain("trace");
     }
@@ -141,6 +151,67 @@ class TokenizeEndpointsTest {
                 {"tokens": [-1]}""")
                 .expectStatus().isBadRequest()
                 .expectBody().jsonPath("$.error.type").isEqualTo("BadRequestError");
+    }
+
+    @Test
+    void idAboveTheVocabularyIsBadRequestNotAServerError() {
+        post("/detokenize", """
+                {"tokens": [1, 123456]}""")
+                .expectStatus().isBadRequest()
+                .expectBody().jsonPath("$.error.message").isEqualTo("Token id 123456 is out of vocabulary");
+    }
+
+    @Test
+    void internalTokenizeAnswersTheSameIdsPacked() {
+        TokenizeResponse plain = post("/tokenize", """
+                {"prompt": "packed ids travel as base64 packed"}""")
+                .expectBody(TokenizeResponse.class).returnResult().getResponseBody();
+        PackedTokenizeResponse packed = post("/internal/tokenize", """
+                {"prompt": "packed ids travel as base64 packed"}""")
+                .expectStatus().isOk()
+                .expectBody(PackedTokenizeResponse.class).returnResult().getResponseBody();
+
+        assertThat(packed.count()).isEqualTo(plain.count());
+        assertThat(packed.maxModelLen()).isEqualTo(32768);
+        assertThat(packed.tokens().asList()).isEqualTo(plain.tokens());
+        post("/internal/tokenize", "{\"prompt\": \"a b\"}").expectBody()
+                .jsonPath("$.tokens").value(tokens -> assertThat(tokens).isInstanceOf(String.class));
+    }
+
+    @Test
+    void infoReportsTheLimitsTheGatewayChecks() {
+        TokenizerInfo info = client.get().uri("/internal/info").exchange().expectStatus().isOk()
+                .expectBody(TokenizerInfo.class).returnResult().getResponseBody();
+        assertThat(info.maxModelLen()).isEqualTo(32768);
+        // the test model's config.json has no vocab_size: the tokenizer's own size stands in
+        assertThat(info.maxTokenId()).isEqualTo(info.vocabSize() - 1);
+        assertThat(info.vocabSize()).isEqualTo(backend.vocabSize());
+    }
+
+    @Test
+    void bodyOverTheLimitIs413NamingTheLimit() {
+        // 2 x (32768 x 16 + 1 MiB) = 3 MiB for the test model's 32768 positions
+        String prompt = "x ".repeat(2 * 1024 * 1024);
+        post("/tokenize", "{\"prompt\": \"" + prompt + "\"}")
+                .expectStatus().isEqualTo(413)
+                .expectBody()
+                .jsonPath("$.error.code").isEqualTo("request_too_large")
+                .jsonPath("$.error.message").value(m -> assertThat((String) m).contains("3145728 bytes"));
+    }
+
+    @Test
+    void aBodyThatStopsArrivingClosesItsConnection() throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("POST /tokenize HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: 1000\r\n\r\n{\"prompt\": \"never fini").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            long start = System.nanoTime();
+            byte[] answer = socket.getInputStream().readAllBytes();   // returns when the server closes
+            assertThat((System.nanoTime() - start) / 1e9).as("closed by the 1 s body-read timeout").isLessThan(8);
+            assertThat(new String(answer, StandardCharsets.US_ASCII)).doesNotContain("200 OK");
+        }
     }
 
     @Test

@@ -1,0 +1,4 @@
+package dev.longctx.tokenizerservice.tokenize;
+
+/** The largest request body this service reads, for the 413 message. */
+public record RequestBodyLimit(int bytes) {}
