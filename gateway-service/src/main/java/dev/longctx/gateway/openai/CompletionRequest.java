@@ -7,7 +7,8 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * POST /v1/completions as vLLM accepts it. {@code prompt} is a string, a list of strings, a list of token
- * ids or a list of token-id lists, so it stays raw until {@link RequestValidator} resolves it.
+ * ids or a list of token-id lists, so it stays raw until {@link RequestValidator} resolves it. Unlike chat,
+ * {@code max_tokens} defaults to {@value #DEFAULT_MAX_TOKENS}, as in vLLM and OpenAI.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record CompletionRequest(
@@ -28,4 +29,17 @@ public record CompletionRequest(
         @JsonProperty("presence_penalty") Double presencePenalty,
         @JsonProperty("frequency_penalty") Double frequencyPenalty,
         @JsonProperty("repetition_penalty") Double repetitionPenalty)
-        implements SamplingParams {}
+        implements SamplingParams {
+
+    static final int DEFAULT_MAX_TOKENS = 16;
+
+    /**
+     * An explicit {@code "max_tokens": null} also means 16 here: OpenAI documents null as the default, while
+     * vLLM reads it as "the rest of the context"; Jackson cannot tell null from absent in a record anyway.
+     */
+    public CompletionRequest {
+        if (maxTokens == null) {
+            maxTokens = DEFAULT_MAX_TOKENS;
+        }
+    }
+}

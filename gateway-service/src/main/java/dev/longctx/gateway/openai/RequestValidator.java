@@ -44,8 +44,13 @@ public class RequestValidator {
 
     private void checkModel(String model) {
         if (model != null && !model.equals(properties.modelName())) {
-            throw new ApiException(404, "The model `" + model + "` does not exist.", "model");
+            throw unknownModel(model);
         }
+    }
+
+    /** vLLM's answer to a model it does not serve, for requests and for GET /v1/models/{id} alike. */
+    static ApiException unknownModel(String model) {
+        return new ApiException(404, "The model `" + model + "` does not exist.", "model");
     }
 
     private ValidatedRequest validated(ApiKind kind, List<PromptInput> prompts, SamplingParams params) {
@@ -59,7 +64,7 @@ public class RequestValidator {
             throw ApiException.badRequest("A request may produce at most " + MAX_CHOICES + " choices (prompts × n), got "
                     + (long) n * prompts.size() + ".", "n");
         }
-        if (params.streamOptions() != null && !params.streaming()) {
+        if (params.streamOptions() != null && !params.streamOptions().isEmpty() && !params.streaming()) {
             throw ApiException.badRequest("Stream options can only be defined when `stream=True`.", "stream_options");
         }
         return new ValidatedRequest(kind, prompts, sampling, n, params.streaming(), params.includeUsage());
