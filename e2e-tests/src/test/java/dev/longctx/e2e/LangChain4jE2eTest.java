@@ -23,6 +23,7 @@ import dev.langchain4j.model.output.Response;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Order;
@@ -104,8 +105,20 @@ class LangChain4jE2eTest {
     @Test
     void streamingChatDeliversTheSameTextAndEndsWithUsage() throws Exception {
         StringBuilder partials = new StringBuilder();
+        ChatResponse response = stream(request(greedy()), partials).get(60, TimeUnit.SECONDS);
+
+        String expected = ClientScenario.rawGreedyChatText(stack);
+        assertThat(partials.toString()).isEqualTo(expected);
+        assertThat(response.aiMessage().text()).isEqualTo(expected);
+        assertThat(response.finishReason()).isEqualTo(FinishReason.LENGTH);
+        // LangChain4j asks for stream_options.include_usage itself
+        assertThat(response.tokenUsage().outputTokenCount()).isEqualTo(MAX_TOKENS);
+    }
+
+    /** Streams a chat: the text arrives in {@code partials}, the future ends with the complete response or the error. */
+    static CompletableFuture<ChatResponse> stream(ChatRequest request, StringBuilder partials) {
         CompletableFuture<ChatResponse> done = new CompletableFuture<>();
-        streamingChat.chat(request(greedy()), new StreamingChatResponseHandler() {
+        streamingChat.chat(request, new StreamingChatResponseHandler() {
             @Override
             public void onPartialResponse(String partialResponse) {
                 partials.append(partialResponse);
@@ -121,14 +134,7 @@ class LangChain4jE2eTest {
                 done.completeExceptionally(error);
             }
         });
-        ChatResponse response = done.get(60, TimeUnit.SECONDS);
-
-        String expected = ClientScenario.rawGreedyChatText(stack);
-        assertThat(partials.toString()).isEqualTo(expected);
-        assertThat(response.aiMessage().text()).isEqualTo(expected);
-        assertThat(response.finishReason()).isEqualTo(FinishReason.LENGTH);
-        // LangChain4j asks for stream_options.include_usage itself
-        assertThat(response.tokenUsage().outputTokenCount()).isEqualTo(MAX_TOKENS);
+        return done;
     }
 
     /** LangChain4j's language model cannot set max_tokens: it gets the completions default, 16. */
@@ -145,7 +151,7 @@ class LangChain4jE2eTest {
     }
 
     @Test
-    void errorsAreLangChain4jsTypedExceptionsCarryingTheTableFields() throws Exception {
+    void errorsAreLangChain4jsTypedExceptionsCarryingTheTableFields() {
         assertError(catchThrowable(() -> chat.chat(request(greedy().modelName("no-such-model")))),
                 ModelNotFoundException.class, ErrorFields.UNKNOWN_MODEL);
         assertError(catchThrowable(() -> chat.chat(request(greedy().maxOutputTokens(stack.maxModelLen())))),
@@ -156,19 +162,10 @@ class LangChain4jE2eTest {
                 .modelName(model).maxRetries(0).build();
         assertError(catchThrowable(() -> wrongKey.generate("x")), AuthenticationException.class, ErrorFields.INVALID_API_KEY);
 
-        CompletableFuture<Throwable> streamError = new CompletableFuture<>();
-        streamingChat.chat(request(greedy().modelName("no-such-model")), new StreamingChatResponseHandler() {
-            @Override
-            public void onCompleteResponse(ChatResponse completeResponse) {
-                streamError.complete(null);
-            }
-
-            @Override
-            public void onError(Throwable error) {
-                streamError.complete(error);
-            }
-        });
-        assertError(streamError.get(60, TimeUnit.SECONDS), ModelNotFoundException.class, ErrorFields.UNKNOWN_MODEL);
+        Throwable streamError = catchThrowable(() -> stream(request(greedy().modelName("no-such-model")), new StringBuilder())
+                .get(60, TimeUnit.SECONDS));
+        assertThat(streamError).isInstanceOf(ExecutionException.class);
+        assertError(streamError.getCause(), ModelNotFoundException.class, ErrorFields.UNKNOWN_MODEL);
     }
 
     static void assertError(Throwable thrown, Class<? extends Throwable> type, ErrorFields expected) {
