@@ -134,7 +134,7 @@ class OpenAiJavaSdkE2eTest {
     }
 
     @Test
-    void completionsDefaultTo16TokensAndHonourMaxTokens() {
+    void completionsDefaultTo16TokensHonourMaxTokensAndStreamWithUsage() {
         CompletionCreateParams.Builder request = CompletionCreateParams.builder()
                 .model(model)
                 .prompt("Once upon a time")
@@ -150,6 +150,20 @@ class OpenAiJavaSdkE2eTest {
         Api.Response raw = Api.of(stack).post("/v1/completions", completion(model, "Once upon a time",
                 "max_tokens", 5, "temperature", 0, "ignore_eos", true));
         assertThat(capped.choices().getFirst().text()).isEqualTo(raw.json().path("choices").get(0).path("text").asString());
+
+        // Without validation: the SDK types a completion choice's finish_reason as required, which the chunks of a
+        // stream leave null until the last (OpenAI's own stream does the same), so a validating client rejects them.
+        List<Completion> chunks;
+        try (StreamResponse<Completion> stream = client.withOptions(options -> options.responseValidation(false))
+                .completions().createStreaming(request
+                        .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build())) {
+            chunks = stream.stream().toList();
+        }
+        String streamed = chunks.stream().flatMap(chunk -> chunk.choices().stream()).map(CompletionChoice::text)
+                .reduce("", String::concat);
+        assertThat(streamed).isEqualTo(capped.choices().getFirst().text());
+        assertThat(chunks.getLast().choices()).isEmpty();
+        assertThat(chunks.getLast().usage().orElseThrow().completionTokens()).isEqualTo(5);
     }
 
     @Test
