@@ -62,7 +62,7 @@ class LangChain4jE2eTest {
                 .temperature(0.0).maxRetries(0).timeout(Duration.ofSeconds(60)).build();
     }
 
-    /** The shared greedy chat ({@link ClientScenario}): same prompt, {@link #MAX_TOKENS} tokens, vLLM's ignore_eos as a custom parameter. */
+    /** The shared greedy chat ({@link ClientScenario}): {@link #MAX_TOKENS} tokens, vLLM's ignore_eos as a custom parameter. */
     static OpenAiChatRequestParameters.Builder greedy() {
         return OpenAiChatRequestParameters.builder()
                 .modelName(model)

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.springframework.ai.chat.messages.AssistantMessage;
 import org.springframework.ai.chat.model.ChatResponse;
 import org.springframework.ai.chat.model.Generation;
 import org.springframework.ai.chat.prompt.Prompt;
@@ -47,7 +48,7 @@ class SpringAiE2eTest {
                 .build();
     }
 
-    /** The shared greedy chat ({@link ClientScenario}): same prompt, {@link #MAX_TOKENS} tokens, vLLM's ignore_eos as extra body. */
+    /** The shared greedy chat ({@link ClientScenario}): {@link #MAX_TOKENS} tokens, vLLM's ignore_eos as extra body. */
     static OpenAiChatOptions.Builder greedy() {
         return OpenAiChatOptions.builder()
                 .model(model)
@@ -101,7 +102,7 @@ class SpringAiE2eTest {
     }
 
     private static List<String> texts(ChatResponse response) {
-        return response.getResults().stream().map(Generation::getOutput).map(message -> message.getText()).toList();
+        return response.getResults().stream().map(Generation::getOutput).map(AssistantMessage::getText).toList();
     }
 
     @Test
