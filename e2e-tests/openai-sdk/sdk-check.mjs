@@ -17,6 +17,8 @@ function check(condition, message) {
 async function models() {
   const list = await client.models.list();
   check(list.data.some((m) => m.id === MODEL), `models.list has no ${MODEL}: ${JSON.stringify(list.data)}`);
+  const model = await client.models.retrieve(MODEL);
+  check(model.id === MODEL && model.owned_by === 'longctx', `models.retrieve: ${JSON.stringify(model)}`);
 }
 
 async function plainChat() {
@@ -74,6 +76,10 @@ async function unknownModelIsNotFound() {
   } catch (e) {
     check(e instanceof OpenAI.NotFoundError, `expected NotFoundError, got ${e?.constructor?.name}: ${e?.message}`);
     check(typeof e.error?.message === 'string', `error body not parsed: ${JSON.stringify(e.error)}`);
+    // the gateway's error table: OpenAI's string code beside vLLM's type
+    const fields = { status: e.status, type: e.type, code: e.code, param: e.param };
+    const expected = { status: 404, type: 'NotFoundError', code: 'model_not_found', param: 'model' };
+    check(JSON.stringify(fields) === JSON.stringify(expected), `error fields ${JSON.stringify(fields)}`);
     return;
   }
   throw new Error('an unknown model did not fail');

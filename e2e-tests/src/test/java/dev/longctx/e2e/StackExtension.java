@@ -43,7 +43,7 @@ public final class StackExtension implements ParameterResolver, TestWatcher {
     /** Set when the stack failed to start, so later classes fail at once instead of starting it again. */
     private static volatile RuntimeException startFailure;
 
-    private static Stack stack(ExtensionContext context) {
+    static Stack stack(ExtensionContext context) {
         if (startFailure != null) throw new IllegalStateException("the e2e stack failed to start", startFailure);
         try {
             return context.getRoot().getStore(NAMESPACE).computeIfAbsent(Stack.class, type -> start(), Stack.class);

@@ -153,7 +153,7 @@ class GatewayApiTest {
     }
 
     @Test
-    void completionWithTokenIdPromptsSkipsTheTokenizerAndDefaultsMaxTokens() {
+    void completionWithTokenIdPromptsSkipsTheTokenizerAndDefaultsMaxTokensTo16() {
         HttpResponse<String> response = client.post("/v1/completions", """
                 {"prompt":[[11,12,13],[21,22]],"stream":false}
                 """);
@@ -165,9 +165,45 @@ class GatewayApiTest {
         List<GenerateRequest> sent = UPSTREAMS.requestsWithIdPrefix(body.get("id").asString());
         assertThat(sent).extracting(GenerateRequest::promptTokenIds)
                 .containsExactlyInAnyOrder(List.of(11, 12, 13), List.of(21, 22));
-        // max_tokens defaults to what the context leaves
-        assertThat(sent).extracting(r -> r.sampling().maxTokens())
-                .containsExactlyInAnyOrder(FakeUpstreams.MAX_MODEL_LEN - 3, FakeUpstreams.MAX_MODEL_LEN - 2);
+        // vLLM's and OpenAI's completions default, not the rest of the context (chat's default)
+        assertThat(sent).extracting(r -> r.sampling().maxTokens()).containsExactly(16, 16);
+    }
+
+    @Test
+    void completionWithExplicitNullMaxTokensAlsoGets16AndChatWithoutItGetsTheRestOfTheContext() {
+        JsonNode completion = json(client.post("/v1/completions", """
+                {"prompt":[5,6,7],"max_tokens":null}
+                """).body());
+        assertThat(UPSTREAMS.requestsWithIdPrefix(completion.get("id").asString()))
+                .extracting(r -> r.sampling().maxTokens()).containsExactly(16);
+
+        JsonNode chat = json(client.post("/v1/chat/completions", """
+                {"messages":[{"role":"user","content":"how long"}]}
+                """).body());
+        int promptTokens = chat.get("usage").get("prompt_tokens").asInt();
+        assertThat(UPSTREAMS.requestsWithIdPrefix(chat.get("id").asString()))
+                .extracting(r -> r.sampling().maxTokens()).containsExactly(FakeUpstreams.MAX_MODEL_LEN - promptTokens);
+    }
+
+    @Test
+    void emptyStreamOptionsIncludeUsageAsInVllmAndNeedNoStream() {
+        List<String> data = sseData(client.post("/v1/completions", """
+                {"prompt":"x y","stream":true,"max_tokens":2,"stream_options":{}}
+                """).body());
+        assertThat(json(data.get(data.size() - 2)).get("usage").get("completion_tokens").asInt()).isEqualTo(2);
+
+        List<String> withoutUsage = sseData(client.post("/v1/completions", """
+                {"prompt":"x y","stream":true,"max_tokens":2,"stream_options":{"include_usage":false}}
+                """).body());
+        assertThat(withoutUsage).noneMatch(frame -> frame.contains("\"usage\""));
+
+        // vLLM rejects stream_options without stream=true only when the object is not empty.
+        assertThat(client.post("/v1/completions", """
+                {"prompt":"x y","max_tokens":2,"stream_options":{}}
+                """).statusCode()).isEqualTo(200);
+        assertError(client.post("/v1/completions", """
+                {"prompt":"x y","max_tokens":2,"stream_options":{"include_usage":true}}
+                """), 400, "BadRequestError");
     }
 
     @Test
@@ -257,6 +293,30 @@ class GatewayApiTest {
         assertThat(card.get("object").asString()).isEqualTo("model");
         assertThat(card.get("owned_by").asString()).isEqualTo("longctx");
         assertThat(card.get("max_model_len").asInt()).isEqualTo(FakeUpstreams.MAX_MODEL_LEN);
+    }
+
+    @Test
+    void retrievingTheServedModelAnswersItsListedCard() {
+        JsonNode listed = json(client.get("/v1/models").body()).get("data").get(0);
+
+        HttpResponse<String> response = client.get("/v1/models/" + MODEL);
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(response.headers().firstValue("content-type").orElseThrow()).startsWith("application/json");
+        assertThat(json(response.body())).isEqualTo(listed);
+    }
+
+    @Test
+    void retrievingAnyOtherModelIs404NamingIt() {
+        JsonNode error = assertError(client.get("/v1/models/gpt-4"), 404, "NotFoundError");
+        assertThat(error.get("message").asString()).isEqualTo("The model `gpt-4` does not exist.");
+        assertThat(error.get("param").asString()).isEqualTo("model");
+        // "org/name" ids, encoded as SDKs send path parameters or not: the whole id is the model's name.
+        assertThat(assertError(client.get("/v1/models/Qwen%2Fnope"), 404, "NotFoundError").get("message").asString())
+                .isEqualTo("The model `Qwen/nope` does not exist.");
+        assertThat(assertError(client.get("/v1/models/Qwen/nope"), 404, "NotFoundError").get("message").asString())
+                .isEqualTo("The model `Qwen/nope` does not exist.");
+        assertError(client.post("/v1/models/" + MODEL, "{}"), 405, "BadRequestError");
     }
 
     @Test

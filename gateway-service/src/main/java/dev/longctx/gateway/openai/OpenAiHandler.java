@@ -81,6 +81,18 @@ public class OpenAiHandler {
                         .bodyValue(ModelList.single(properties.modelName(), startedAt, maxModelLen)));
     }
 
+    /** GET /v1/models/{id}: the card /v1/models lists, or OpenAI's 404 for any other id. */
+    public Mono<ServerResponse> model(ServerRequest request) {
+        String id = request.pathVariable("id").substring(1);   // {*id} captures the leading slash
+        if (!id.equals(properties.modelName())) {
+            return Mono.error(ApiException.modelNotFound(id));
+        }
+        return modelLimits.maxModelLen()
+                .flatMap(maxModelLen -> ServerResponse.ok()
+                        .contentType(MediaType.APPLICATION_JSON)
+                        .bodyValue(ModelList.ModelCard.of(id, startedAt, maxModelLen)));
+    }
+
     /**
      * Tokenizing and the context check run first, as a Mono, so their failures are plain JSON errors even for
      * stream=true; only then does the response become a stream.

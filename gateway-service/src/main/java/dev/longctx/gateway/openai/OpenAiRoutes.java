@@ -19,9 +19,12 @@ public class OpenAiRoutes {
         return route(POST("/v1/chat/completions"), handler::chatCompletions)
                 .andRoute(POST("/v1/completions"), handler::completions)
                 .andRoute(GET("/v1/models"), handler::models)
+                // {*id}, not {id}: served names are often "org/name", which a client may send unencoded.
+                .andRoute(GET("/v1/models/{*id}"), handler::model)
                 .andRoute(POST("/tokenize").or(POST("/detokenize")), handler::relayToTokenizer)
                 // Router functions answer a known path with the wrong method as 404; clients expect 405.
-                .andRoute(path("/v1/chat/completions").or(path("/v1/completions")).or(path("/v1/models")),
+                .andRoute(path("/v1/chat/completions").or(path("/v1/completions")).or(path("/v1/models"))
+                                .or(path("/v1/models/{*id}")),
                         request -> Mono.error(new ApiException(405, "Method Not Allowed")));
     }
 }

@@ -99,7 +99,7 @@ public class RequestValidator {
             throw ApiException.invalidValue("A request may produce at most " + MAX_CHOICES + " choices (prompts × n), got "
                     + (long) n * prompts.size() + ".", "n");
         }
-        if (params.streamOptions() != null && !params.streaming()) {
+        if (params.streamOptions() != null && !params.streamOptions().isEmpty() && !params.streaming()) {
             throw ApiException.invalidValue("Stream options can only be defined when `stream=True`.", "stream_options");
         }
         return new ValidatedRequest(kind, prompts, sampling, n, params.streaming(), params.includeUsage());

@@ -50,6 +50,6 @@ public interface SamplingParams {
     }
 
     default boolean includeUsage() {
-        return streamOptions() != null && Boolean.TRUE.equals(streamOptions().includeUsage());
+        return streamOptions() != null && streamOptions().usageRequested();
     }
 }
