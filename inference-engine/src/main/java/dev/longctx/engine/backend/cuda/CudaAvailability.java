@@ -20,6 +20,12 @@ public record CudaAvailability(boolean available, String reason) {
     }
 
     private static CudaAvailability compute() {
+        // JCuda's own failure is a page of nested stack traces; the driver library's absence is the usual cause.
+        try {
+            java.lang.foreign.SymbolLookup.libraryLookup("libcuda.so.1", java.lang.foreign.Arena.global());
+        } catch (IllegalArgumentException e) {
+            return no("no CUDA driver: libcuda.so.1 cannot be loaded");
+        }
         try {
             JCudaDriver.setExceptionsEnabled(true);
             JCudaDriver.cuInit(0);
@@ -53,6 +59,7 @@ public record CudaAvailability(boolean available, String reason) {
 
     private static String oneLine(Throwable t) {
         String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-        return m.replaceAll("\\s+", " ").trim();
+        m = m.replaceAll("\\s+", " ").trim();
+        return m.length() > 200 ? m.substring(0, 200) + "…" : m;
     }
 }

@@ -116,7 +116,9 @@ public final class CudaKernels {
         checkKv(g, kv);
         checkOutputs(g, q, b, out, lse);
         int L = dcaL(g);
-        long tiles = ceilDiv(b.numTokens(), PREFILL_ROWS) + b.numSeqs() + (L > 0 ? b.numTokens() / L + b.numSeqs() : 0);
+        // Tiles are cut at DCA chunk boundaries: at most N/128 + (pieces) of them, pieces ≤ seqs + N/L + seqs. Spare
+        // CTAs find no tile and exit.
+        long tiles = ceilDiv(b.numTokens(), PREFILL_ROWS) + b.numSeqs() + (L > 0 ? ceilDiv(b.numTokens(), L) + b.numSeqs() : 0);
         require(tiles <= 65535, "prefill of " + b.numTokens() + " tokens needs more than 65535 query tiles");
         Kernel k = g.headDim() == 128 ? prefill128 : prefill64;
         k.ptr(0, q).ptr(1, out).ptr(2, lse).ptr(3, kv.k()).ptr(4, kv.v()).ptr(5, b.cuSeqlensQ()).ptr(6, b.seqLens())
