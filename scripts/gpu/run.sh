@@ -18,8 +18,13 @@ JRE=/tmp/longctx-jre
 JAVA="$JRE/jre/bin/java"
 JOPTS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss4m)
 CP="$B/app/*:$B/lib/*"
+# Where this image keeps cuBLAS, for the record; the engine searches the same places itself (Cublas.searchDirs),
+# and LONGCTX_CUBLAS_DIR makes sure a search miss cannot turn the whole run into skipped tests.
+CUBLAS=$(find /usr/local /opt /usr/lib -name 'libcublas.so.1[23]' 2>/dev/null | head -3)
+echo "cuBLAS candidates: $(echo $CUBLAS)" | tee "$OUT/summary.txt"
+[ -z "${LONGCTX_CUBLAS_DIR:-}" ] && [ -n "$CUBLAS" ] && export LONGCTX_CUBLAS_DIR=$(dirname "$(echo "$CUBLAS" | head -1)")
 export RUST_FLAVOR=cpu  # DJL's tokenizers would otherwise look for a CUDA build of their native library
-nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv,noheader | tee "$OUT/summary.txt"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --format=csv,noheader | tee -a "$OUT/summary.txt"
 
 if want tests; then
   echo "== GPU tests =="
