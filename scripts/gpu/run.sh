@@ -28,7 +28,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --f
 
 if want tests; then
   echo "== GPU tests =="
-  timeout 300 "$JAVA" "${JOPTS[@]}" -jar "$B"/test/junit-platform-console-standalone-*.jar execute \
+  timeout 180 "$JAVA" "${JOPTS[@]}" -jar "$B"/test/junit-platform-console-standalone-*.jar execute \
     --class-path "$B/test/engine-tests.jar:$(ls "$B"/test/assertj-core-*.jar):$CP" \
     --select-package dev.longctx.engine.backend.cuda --details=tree --disable-banner > "$OUT/tests.log" 2>&1
   echo "tests exit $?" >> "$OUT/tests.log"
@@ -46,7 +46,7 @@ fi
 
 if want bench; then
   echo "== kernel benchmark =="
-  timeout 300 "$JAVA" "${JOPTS[@]}" -cp "$CP" dev.longctx.engine.backend.cuda.CudaKernelBench ${BENCH_LENGTHS:-} > "$OUT/bench.log" 2>&1
+  timeout 150 "$JAVA" "${JOPTS[@]}" -cp "$CP" dev.longctx.engine.backend.cuda.CudaKernelBench ${BENCH_LENGTHS:-} > "$OUT/bench.log" 2>&1
   echo "bench exit $?" >> "$OUT/bench.log"
   sed -n '/== CudaKernelBench summary/,$p' "$OUT/bench.log" | tee -a "$OUT/summary.txt"
   tail -3 "$OUT/bench.log"
@@ -55,8 +55,8 @@ fi
 if want torch; then
   echo "== PyTorch reference =="
   export PYTHONUNBUFFERED=1
-  timeout 120 python3 "$B/tools/bench_torch_prefill.py" --mode attention --lengths 32768,131072 > "$OUT/torch.log" 2>&1
-  timeout 240 python3 "$B/tools/bench_torch_prefill.py" --mode pipeline --lengths ${TORCH_LENGTHS:-32768,131072} >> "$OUT/torch.log" 2>&1
+  timeout 90 python3 "$B/tools/bench_torch_prefill.py" --mode attention --lengths 32768,131072 > "$OUT/torch.log" 2>&1
+  timeout 180 python3 "$B/tools/bench_torch_prefill.py" --mode pipeline --lengths ${TORCH_LENGTHS:-32768,131072} >> "$OUT/torch.log" 2>&1
   echo "torch exit $?" >> "$OUT/torch.log"
   grep -E "^(sdpa|pipeline|attention)" "$OUT/torch.log" | sort -u | tee -a "$OUT/summary.txt"
   tail -3 "$OUT/torch.log"
