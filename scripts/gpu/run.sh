@@ -18,6 +18,8 @@ JRE=/tmp/longctx-jre
 JAVA="$JRE/jre/bin/java"
 JOPTS=(--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xss4m)
 CP="$B/app/*:$B/lib/*"
+# JUnit's --class-path does not expand "*" as the java launcher does: list the jars.
+JARS=$(ls "$B"/app/*.jar "$B"/lib/*.jar "$B"/test/engine-tests.jar "$B"/test/assertj-core-*.jar | tr '\n' ':')
 # Where this image keeps cuBLAS, for the record; the engine searches the same places itself (Cublas.searchDirs),
 # and LONGCTX_CUBLAS_DIR makes sure a search miss cannot turn the whole run into skipped tests.
 CUBLAS=$(find /usr/local /opt /usr/lib -name 'libcublas.so.1[23]' 2>/dev/null | head -3)
@@ -29,14 +31,17 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.mem --f
 if want tests; then
   echo "== GPU tests =="
   timeout 180 "$JAVA" "${JOPTS[@]}" -jar "$B"/test/junit-platform-console-standalone-*.jar execute \
-    --class-path "$B/test/engine-tests.jar:$(ls "$B"/test/assertj-core-*.jar):$CP" \
-    --select-package dev.longctx.engine.backend.cuda --details=tree --disable-banner > "$OUT/tests.log" 2>&1
+    --class-path "$JARS" --fail-if-no-tests --details=tree --disable-banner \
+    --select-class dev.longctx.engine.backend.cuda.CudaAvailabilityTest \
+    --select-class dev.longctx.engine.backend.cuda.CudaKernelsTest \
+    --select-class dev.longctx.engine.backend.cuda.CudaAttentionTest > "$OUT/tests.log" 2>&1
   echo "tests exit $?" >> "$OUT/tests.log"
-  grep -E "✔|✘|↷|tests (successful|failed|skipped|aborted)|exit" "$OUT/tests.log" | tail -40
+  sed 's/\x1b\[[0-9;]*m//g' "$OUT/tests.log" | grep -E "✔|✘|↷|tests (found|successful|failed|skipped|aborted)|exit|Assert|expected|Exception" | tail -60
 fi
 
 if want sass && command -v cuobjdump >/dev/null; then
-  unzip -p "$B/app/inference-engine.jar" cuda/attention.fatbin > /tmp/attention.fatbin
+  python3 -c "import zipfile,sys; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read('cuda/attention.fatbin'))" \
+    "$B/app/inference-engine.jar" > /tmp/attention.fatbin
   cuobjdump -sass /tmp/attention.fatbin > /tmp/attention.sass 2>&1
   awk '/Function :/ {f=$3} /HMMA/ {h[f]++} /LDSM/ {l[f]++} /LDL|STL/ {s[f]++} END {for (k in h) printf "sass %-20s HMMA %5d LDSM %5d local-mem %d\n", k, h[k], l[k], s[k]}' \
     /tmp/attention.sass | sort | tee -a "$OUT/summary.txt"
@@ -46,7 +51,7 @@ fi
 
 if want bench; then
   echo "== kernel benchmark =="
-  timeout 150 "$JAVA" "${JOPTS[@]}" -cp "$CP" dev.longctx.engine.backend.cuda.CudaKernelBench ${BENCH_LENGTHS:-} > "$OUT/bench.log" 2>&1
+  timeout 150 "$JAVA" "${JOPTS[@]}" -cp "$CP" dev.longctx.engine.backend.cuda.CudaKernelBench ${BENCH_ARGS:-} > "$OUT/bench.log" 2>&1
   echo "bench exit $?" >> "$OUT/bench.log"
   sed -n '/== CudaKernelBench summary/,$p' "$OUT/bench.log" | tee -a "$OUT/summary.txt"
   tail -3 "$OUT/bench.log"

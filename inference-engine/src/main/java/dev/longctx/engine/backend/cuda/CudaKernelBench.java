@@ -3,6 +3,9 @@ package dev.longctx.engine.backend.cuda;
 import dev.longctx.engine.attention.AttentionGeometry;
 import dev.longctx.engine.model.DcaConfig;
 import jcuda.driver.CUevent;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
+import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.JCudaDriver;
 
 import java.util.ArrayList;
@@ -20,7 +23,9 @@ import java.util.Random;
  *       ceiling (a device-to-device copy measured in the same run);</li>
  *   <li>the prefill GEMMs of one layer through cuBLAS at 32K tokens.</li>
  * </ul>
- * Usage: {@code CudaKernelBench [lengths, default 32768,131072]}. Prints one line per measurement and a table last.
+ * Usage: {@code CudaKernelBench [lengths, default 32768,131072] [decode]} ({@code decode}: the decode rows only).
+ * Decode is timed as CUDA-graph replays of 20 steps, as a serving loop would run it: one step's two launches take
+ * longer to issue through JCuda than the 4K-context kernels take to run. Prints a table last.
  */
 public final class CudaKernelBench {
     private static final int H = 28, HKV = 4, D = 128;
@@ -39,20 +44,23 @@ public final class CudaKernelBench {
     public static void main(String[] args) {
         int[] lengths = args.length > 0 ? Arrays.stream(args[0].split(",")).mapToInt(Integer::parseInt).toArray()
                 : new int[] {32768, 131072};
+        boolean decodeOnly = args.length > 1 && args[1].equals("decode");
         try (CudaContext ctx = CudaContext.open(0)) {
             System.out.println("device: " + ctx + "; " + CudaAvailability.probe().reason());
             CudaKernelBench b = new CudaKernelBench(ctx);
             double copy = b.copyBandwidth();
             b.table.add(String.format("%-34s %10s %12s", "measurement", "ms", "rate"));
             b.table.add(String.format("%-34s %10s %9.0f GB/s", "device copy (read+write)", "", copy / 1e9));
-            for (int n : lengths) {
-                b.prefill(n, null, "dense");
-                b.prefill(n, DCA_1M, "dca");
+            if (!decodeOnly) {
+                for (int n : lengths) {
+                    b.prefill(n, null, "dense");
+                    b.prefill(n, DCA_1M, "dca");
+                }
             }
             for (int n : new int[] {4096, 131072}) {
                 for (int batch : new int[] {1, 8}) b.decode(n, batch, copy);
             }
-            b.gemms(32768);
+            if (!decodeOnly) b.gemms(32768);
             System.out.println();
             System.out.println("== CudaKernelBench summary (" + ctx.deviceName() + ") ==");
             b.table.forEach(System.out::println);
@@ -90,7 +98,7 @@ public final class CudaKernelBench {
              DeviceBuffer ws = ctx.allocate(k.decodeWorkspaceBytes(batch, g, n))) {
             PagedKvLayer kv = new PagedKvLayer(kc, vc, blocks, blockSize, HKV, D);
             AttentionBatch b = m.batch(batch, n);
-            double ms = time(50, () -> k.decodeAttention(rope, q, kv, b, ws, out, lse));
+            double ms = timeGraph(20, () -> k.decodeAttention(rope, q, kv, b, ws, out, lse));
             double bytes = 2.0 * batch * n * HKV * D * 2;
             double bw = bytes / (ms / 1e3);
             line(String.format("decode attention B=%-2d N=%-7d", batch, n), ms,
@@ -120,6 +128,24 @@ public final class CudaKernelBench {
         try (DeviceBuffer a = random(bytes); DeviceBuffer b = ctx.allocate(bytes)) {
             double ms = time(10, () -> JCudaDriver.cuMemcpyDtoDAsync(b.pointer(), a.pointer(), bytes, ctx.stream()));
             return 2.0 * bytes / (ms / 1e3);
+        }
+    }
+
+    /** Milliseconds per call: `steps` calls captured into one CUDA graph, median of 10 replays, divided by steps. */
+    private double timeGraph(int steps, Runnable call) {
+        call.run();
+        ctx.synchronize();
+        CUgraph graph = new CUgraph();
+        CUgraphExec exec = new CUgraphExec();
+        JCudaDriver.cuStreamBeginCapture(ctx.stream(), CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_THREAD_LOCAL);
+        for (int i = 0; i < steps; i++) call.run();
+        JCudaDriver.cuStreamEndCapture(ctx.stream(), graph);
+        JCudaDriver.cuGraphInstantiate(exec, graph, 0);
+        try {
+            return time(10, () -> JCudaDriver.cuGraphLaunch(exec, ctx.stream())) / steps;
+        } finally {
+            JCudaDriver.cuGraphExecDestroy(exec);
+            JCudaDriver.cuGraphDestroy(graph);
         }
     }
 

@@ -162,13 +162,15 @@ public final class CudaKernels {
     }
 
     /**
-     * Keys per decode split: enough splits for ~4 CTAs per multiprocessor over (sequences × KV heads), never under
-     * 256 keys (a split's fixed cost is its Q rotation and the final merge), a multiple of the 64-key tile.
+     * Keys per decode split: enough splits for ~16 CTAs per multiprocessor over (sequences × KV heads) — several
+     * waves of 3 resident CTAs, so the last wave is short, and many tiles in flight per SM — never under 128 keys
+     * (a split's fixed cost is its Q rotation and its share of the merge), a multiple of the 64-key tile. On the
+     * H200, 4 CTAs per SM (1024-key splits) reached 32 % of the copy bandwidth at 128K, batch 1.
      */
     int decodeSplitKeys(int numSeqs, int numKvHeads, int maxSeqLen) {
-        long wantSplits = Math.max(1, ceilDiv(4L * ctx.multiprocessors(), (long) numSeqs * numKvHeads));
+        long wantSplits = Math.max(1, ceilDiv(16L * ctx.multiprocessors(), (long) numSeqs * numKvHeads));
         long keys = ceilDiv(maxSeqLen, wantSplits);
-        return (int) Math.max(256, ceilDiv(keys, KEY_TILE) * KEY_TILE);
+        return (int) Math.max(128, ceilDiv(keys, KEY_TILE) * KEY_TILE);
     }
 
     /**
