@@ -1,0 +1,131 @@
+// Element-wise and row-wise kernels of the Qwen2 forward pass. Layouts (all row-major, 64-bit offsets):
+//   activations [n, dim]; the residual stream stays fp32 across layers (bf16 would round it 2·numLayers times, and
+//   it is only read/written by these memory-bound kernels, never by a GEMM); GEMM operands are bf16.
+//   KV cache per layer: K and V each [numBlocks][blockSize][numKvHeads][headDim] bf16; a token's slot is
+//   block·blockSize + offset, so its row starts at slot·numKvHeads·headDim.
+#include "common.cuh"
+
+// embed: out[t, :] = float(table[ids[t], :]).   ids int32 [n]; table bf16 [vocab, dim]; out fp32 [n, dim].
+// An id outside [0, vocab) writes NaN (the host validates ids; NaN makes a miss impossible to overlook).
+// grid n, block 256.
+extern "C" __global__ void embed(const int* __restrict__ ids, const bf16* __restrict__ table,
+                                 float* __restrict__ out, int vocab, int dim) {
+    const size_t t = blockIdx.x;
+    const int id = ids[t];
+    float* dst = out + t * (size_t)dim;
+    if (id < 0 || id >= vocab) {
+        for (int j = threadIdx.x; j < dim; j += blockDim.x) dst[j] = __int_as_float(0x7fc00000);
+        return;
+    }
+    const bf16* src = table + (size_t)id * dim;
+    for (int j = threadIdx.x; j < dim; j += blockDim.x) dst[j] = bf2f(src[j]);
+}
+
+// add_rmsnorm — the fused "residual += delta; out = RMSNorm(residual) · weight" between sub-layers:
+//
+//   residual fp32 [n, dim] ──(+ delta bf16, optional)──► residual' ──► Σx² (fp32) ──► x·rsqrt(mean+eps)·w ──► out bf16
+//
+// One pass reads the residual and delta once and writes both the new residual and the GEMM operand; unfused it
+// would be an add kernel plus a norm kernel and an extra round trip of the fp32 stream.
+// rows == null: every row r < gridDim.x, residual updated in place.
+// rows != null: output row i is source row rows[i] (the logits rows); the residual is then only read, not written,
+// so the final norm costs only the rows that need logits.
+// weight fp32 [dim]. grid = number of output rows, block 256.
+extern "C" __global__ void add_rmsnorm(float* __restrict__ residual, const bf16* __restrict__ delta,
+                                       const float* __restrict__ weight, bf16* __restrict__ out,
+                                       const int* __restrict__ rows, int dim, float eps) {
+    __shared__ float scratch[32];
+    const size_t src = rows ? (size_t)rows[blockIdx.x] : (size_t)blockIdx.x;
+    float* x = residual + src * dim;
+    const bf16* d = delta ? delta + src * dim : nullptr;
+    const bool write = rows == nullptr && d != nullptr;
+    float ss = 0.f;
+    for (int j = threadIdx.x; j < dim; j += blockDim.x) {
+        float v = x[j] + (d ? bf2f(d[j]) : 0.f);
+        if (write) x[j] = v;
+        ss += v * v;
+    }
+    ss = block_sum(ss, scratch);
+    const float inv = rsqrtf(ss / dim + eps);
+    bf16* o = out + (size_t)blockIdx.x * dim;
+    for (int j = threadIdx.x; j < dim; j += blockDim.x) {
+        float v = write ? x[j] : x[j] + (d ? bf2f(d[j]) : 0.f);
+        o[j] = f2bf(v * inv * weight[j]);
+    }
+}
+
+// qkv_rope_kv_write — after the fused QKV GEMM:
+//
+//   qkv bf16 [n, qkvStride] = [ q (H·D) | k (Hkv·D) | v (Hkv·D) ] ─(+ bias fp32)─┬─► q bf16 [n, H, D] (not rotated)
+//                                                                              ├─► K rotated at p (p mod L under DCA)
+//                                                                              │     ─► kCache row slots[t]
+//                                                                              └─► V ─► vCache row slots[t]
+//
+// Keys are rotated once, here, and cached rotated (ALGORITHMS.md §1: the cache holds keys at p mod L). Queries
+// are left unrotated: attention rotates them itself, once per DCA part (intra/succ/inter use different
+// positions), so one q buffer serves all three variants. slots[t] < 0 skips the cache write (padding rows).
+// positions int32 [n] absolute; invFreq double [D/2] (θ^(−2i/D), the host's values); dcaL = L or 0 without DCA.
+// grid n, block 128.
+extern "C" __global__ void qkv_rope_kv_write(const bf16* __restrict__ qkv, int qkvStride, const float* __restrict__ bias,
+                                             bf16* __restrict__ q, bf16* __restrict__ kCache, bf16* __restrict__ vCache,
+                                             const int* __restrict__ positions, const int* __restrict__ slots,
+                                             const double* __restrict__ invFreq, int numHeads, int numKvHeads,
+                                             int headDim, int dcaL) {
+    const size_t t = blockIdx.x;
+    const bf16* row = qkv + t * (size_t)qkvStride;
+    const int qDim = numHeads * headDim, kvDim = numKvHeads * headDim, half = headDim / 2;
+    bf16* qo = q + t * (size_t)qDim;
+    for (int e = threadIdx.x; e < qDim; e += blockDim.x) qo[e] = f2bf(bf2f(row[e]) + (bias ? bias[e] : 0.f));
+    const int slot = slots[t];
+    if (slot < 0) return;
+    const long long pos = positions[t];
+    const long long kpos = dcaL > 0 ? pos % dcaL : pos;
+    bf16* kd = kCache + (size_t)slot * kvDim;
+    bf16* vd = vCache + (size_t)slot * kvDim;
+    for (int pr = threadIdx.x; pr < numKvHeads * half; pr += blockDim.x) {
+        const int h = pr / half, i = pr % half;
+        const int e1 = qDim + h * headDim + i, e2 = e1 + half;
+        const float k1 = bf2f(row[e1]) + (bias ? bias[e1] : 0.f);
+        const float k2 = bf2f(row[e2]) + (bias ? bias[e2] : 0.f);
+        float s, c;
+        rope_sincos(kpos, invFreq[i], &s, &c);
+        kd[h * headDim + i] = f2bf(k1 * c - k2 * s);
+        kd[h * headDim + i + half] = f2bf(k2 * c + k1 * s);
+    }
+    for (int e = threadIdx.x; e < kvDim; e += blockDim.x) {
+        const int ev = qDim + kvDim + e;
+        vd[e] = f2bf(bf2f(row[ev]) + (bias ? bias[ev] : 0.f));
+    }
+}
+
+// swiglu: out[r, j] = silu(gu[r, j]) · gu[r, inter + j], fp32 math.   gu bf16 [n, 2·inter] (the fused gate/up GEMM
+// output, gate first); out bf16 [n, inter]. 8 elements (16 bytes) per thread when inter % 8 == 0. n·inter passes
+// 2^31 at 113K tokens for the 7B model, so indices are 64-bit. Grid-stride; any grid.
+__device__ __forceinline__ float silu_mul(float g, float u) { return g / (1.f + __expf(-g)) * u; }
+
+extern "C" __global__ void swiglu(const bf16* __restrict__ gu, bf16* __restrict__ out, long long n, int inter) {
+    const long long stride = (long long)gridDim.x * blockDim.x;
+    if ((inter & 7) == 0) {
+        const int per = inter / 8;
+        const long long total = n * per;
+        for (long long v = (long long)blockIdx.x * blockDim.x + threadIdx.x; v < total; v += stride) {
+            const long long r = v / per;
+            const int c = (int)(v % per) * 8;
+            const uint4 g4 = *reinterpret_cast<const uint4*>(gu + r * 2 * inter + c);
+            const uint4 u4 = *reinterpret_cast<const uint4*>(gu + r * 2 * inter + inter + c);
+            const bf16* g = reinterpret_cast<const bf16*>(&g4);
+            const bf16* u = reinterpret_cast<const bf16*>(&u4);
+            uint4 o4;
+            bf16* o = reinterpret_cast<bf16*>(&o4);
+#pragma unroll
+            for (int k = 0; k < 8; k++) o[k] = f2bf(silu_mul(bf2f(g[k]), bf2f(u[k])));
+            *reinterpret_cast<uint4*>(out + r * inter + c) = o4;
+        }
+    } else {
+        const long long total = n * inter;
+        for (long long e = (long long)blockIdx.x * blockDim.x + threadIdx.x; e < total; e += stride) {
+            const long long r = e / inter, c = e % inter;
+            out[e] = f2bf(silu_mul(bf2f(gu[r * 2 * inter + c]), bf2f(gu[r * 2 * inter + inter + c])));
+        }
+    }
+}

@@ -1,0 +1,250 @@
+package dev.longctx.engine.backend.cuda;
+
+import dev.longctx.engine.attention.AttentionGeometry;
+import dev.longctx.engine.attention.CpuAttention;
+import dev.longctx.engine.model.DcaConfig;
+
+/**
+ * Typed launchers for the kernels in {@code src/main/cuda}, one method per kernel. Every method only queues work
+ * on the context's stream; shapes are checked here, on the host, so a wrong call fails with a message instead of
+ * a device fault. Layouts are row-major; "bf16" buffers hold raw bf16 bits. See each kernel's header comment for
+ * its dataflow.
+ *
+ * <p>Not thread-safe (parameter arrays are reused): one thread drives a context.
+ */
+public final class CudaKernels {
+    /** Query rows per prefill CTA and keys per tile, as compiled into attention.cu. */
+    static final int PREFILL_ROWS = 128, KEY_TILE = 64;
+    /** The decode kernel packs a GQA group into one 16-row tensor-core tile. */
+    public static final int MAX_GROUP = 16;
+
+    private final CudaContext ctx;
+    private final Kernel embed, addRmsNorm, qkvRope, swiglu, prefill128, prefill64, decode128, decode64, decodeMerge, sample;
+
+    public CudaKernels(CudaContext ctx) {
+        this.ctx = ctx;
+        var ew = ctx.module("elementwise");
+        var at = ctx.module("attention");
+        var sa = ctx.module("sampling");
+        embed = new Kernel(ew, "embed", "pppii");
+        addRmsNorm = new Kernel(ew, "add_rmsnorm", "pppppif");
+        qkvRope = new Kernel(ew, "qkv_rope_kv_write", "pipppppppiiii");
+        swiglu = new Kernel(ew, "swiglu", "ppji");
+        String prefillSig = "ppppppppp" + "iiiii" + "p" + "iii" + "f";
+        prefill128 = new Kernel(at, "attn_prefill_d128", prefillSig).maxDynamicSharedMemory(prefillSmem(128));
+        prefill64 = new Kernel(at, "attn_prefill_d64", prefillSig).maxDynamicSharedMemory(prefillSmem(64));
+        String decodeSig = "ppppppppp" + "iiiiii" + "p" + "iii" + "f";
+        decode128 = new Kernel(at, "attn_decode_d128", decodeSig).maxDynamicSharedMemory(decodeSmem(128));
+        decode64 = new Kernel(at, "attn_decode_d64", decodeSig).maxDynamicSharedMemory(decodeSmem(64));
+        decodeMerge = new Kernel(at, "decode_merge", "pppppp" + "iiii");
+        sample = new Kernel(sa, "sample_tokens", "pipppppp");
+    }
+
+    public CudaContext context() { return ctx; }
+
+    /**
+     * {@code out[t, :] = table[ids[t], :]} widened to fp32 (the residual stream). ids int32 [n]; table bf16
+     * [vocab, dim]; out fp32 [n, dim]. An id outside [0, vocab) yields a NaN row: validate ids on the host.
+     */
+    public void embed(DeviceBuffer ids, int n, DeviceBuffer table, int vocab, int dim, DeviceBuffer out) {
+        require(ids.bytes() >= 4L * n && table.bytes() >= 2L * vocab * dim && out.bytes() >= 4L * n * dim, "embed buffers too small");
+        embed.ptr(0, ids).ptr(1, table).ptr(2, out).i32(3, vocab).i32(4, dim).launch(ctx, n, 1, 1, 256, 0);
+    }
+
+    /**
+     * The fused residual add + RMSNorm between sub-layers: {@code residual += delta} (when delta is not null),
+     * {@code out = residual / sqrt(mean(residual²) + eps) · weight}, fp32 math. residual fp32 [n, dim] (updated in
+     * place); delta bf16 [n, dim] or null; weight fp32 [dim]; out bf16 [n, dim].
+     */
+    public void addRmsNorm(DeviceBuffer residual, DeviceBuffer delta, DeviceBuffer weight, float eps, int n, int dim,
+                           DeviceBuffer out) {
+        require(residual.bytes() >= 4L * n * dim && out.bytes() >= 2L * n * dim && weight.bytes() >= 4L * dim
+                && (delta == null || delta.bytes() >= 2L * n * dim), "addRmsNorm buffers too small");
+        addRmsNorm.ptr(0, residual).ptr(1, delta).ptr(2, weight).ptr(3, out).ptr(4, null).i32(5, dim).f32(6, eps)
+                .launch(ctx, n, 1, 1, 256, 0);
+    }
+
+    /**
+     * The final norm for only the rows that need logits: {@code out[i] = RMSNorm(residual[rows[i]] + delta[rows[i]])
+     * · weight}; the residual is read, not written. rows int32 [m]; out bf16 [m, dim] (the lm_head GEMM operand).
+     */
+    public void gatherRmsNorm(DeviceBuffer residual, DeviceBuffer delta, DeviceBuffer rows, int m, DeviceBuffer weight,
+                              float eps, int dim, DeviceBuffer out) {
+        require(rows.bytes() >= 4L * m && out.bytes() >= 2L * m * dim && weight.bytes() >= 4L * dim, "gatherRmsNorm buffers too small");
+        addRmsNorm.ptr(0, residual).ptr(1, delta).ptr(2, weight).ptr(3, out).ptr(4, rows).i32(5, dim).f32(6, eps)
+                .launch(ctx, m, 1, 1, 256, 0);
+    }
+
+    /**
+     * After the fused QKV GEMM: adds the biases, writes q [n, H, D] bf16 (unrotated: attention rotates it per DCA
+     * part), rotates k at p (p mod L under DCA) and writes k and v into the paged cache at {@code slots[t]}
+     * (negative: no write). qkv bf16 [n, qkvStride] with q, k, v at columns 0, H·D, (H + Hkv)·D; bias fp32
+     * [(H + 2Hkv)·D] or null; positions and slots int32 [n].
+     */
+    public void qkvRopeKvWrite(RopeTable rope, DeviceBuffer qkv, int n, int qkvStride, DeviceBuffer bias, DeviceBuffer q,
+                               PagedKvLayer kv, DeviceBuffer positions, DeviceBuffer slots) {
+        AttentionGeometry g = rope.geometry();
+        checkKv(g, kv);
+        int width = (g.numHeads() + 2 * g.numKvHeads()) * g.headDim();
+        require(qkvStride >= width && qkv.bytes() >= 2L * n * qkvStride && q.bytes() >= 2L * n * g.qDim()
+                && positions.bytes() >= 4L * n && slots.bytes() >= 4L * n && (bias == null || bias.bytes() >= 4L * width),
+                "qkvRopeKvWrite buffers too small");
+        qkvRope.ptr(0, qkv).i32(1, qkvStride).ptr(2, bias).ptr(3, q).ptr(4, kv.k()).ptr(5, kv.v()).ptr(6, positions)
+                .ptr(7, slots).ptr(8, rope.invFreq()).i32(9, g.numHeads()).i32(10, g.numKvHeads()).i32(11, g.headDim())
+                .i32(12, dcaL(g)).launch(ctx, n, 1, 1, 128, 0);
+    }
+
+    /** {@code out[r, j] = silu(gu[r, j]) · gu[r, inter + j]}: gu bf16 [n, 2·inter] (gate then up), out bf16 [n, inter]. */
+    public void swiglu(DeviceBuffer gateUp, long n, int inter, DeviceBuffer out) {
+        require(gateUp.bytes() >= 4L * n * inter && out.bytes() >= 2L * n * inter, "swiglu buffers too small");
+        long work = inter % 8 == 0 ? n * inter / 8 : n * inter;
+        int grid = (int) Math.max(1, Math.min((work + 255) / 256, 32L * ctx.multiprocessors()));
+        swiglu.ptr(0, gateUp).ptr(1, out).i64(2, n).i32(3, inter).launch(ctx, grid, 1, 1, 256, 0);
+    }
+
+    /**
+     * Prefill (and chunked-prefill) attention over the paged cache, every sequence of the batch in one launch:
+     * dense causal RoPE attention, or DCA's intra/succ/inter parts merged by one online softmax (ALGORITHMS.md §1),
+     * with the per-sequence temperature rule of {@link AttentionBatch#scaleLens}. q bf16 [numTokens, H, D]
+     * (unrotated); out bf16 [numTokens, H, D]; lse fp32 [numTokens, H] (natural log). The step's K/V must already
+     * be in the cache ({@link #qkvRopeKvWrite}). Any query length works, decode too; {@link #decodeAttention} is
+     * faster for one-token sequences.
+     */
+    public void prefillAttention(RopeTable rope, DeviceBuffer q, PagedKvLayer kv, AttentionBatch b, DeviceBuffer out,
+                                 DeviceBuffer lse) {
+        AttentionGeometry g = rope.geometry();
+        checkKv(g, kv);
+        checkOutputs(g, q, b, out, lse);
+        int L = dcaL(g);
+        // Tiles are cut at DCA chunk boundaries: at most N/128 + (pieces) of them, pieces ≤ seqs + N/L + seqs. Spare
+        // CTAs find no tile and exit.
+        long tiles = ceilDiv(b.numTokens(), PREFILL_ROWS) + b.numSeqs() + (L > 0 ? ceilDiv(b.numTokens(), L) + b.numSeqs() : 0);
+        require(tiles <= 65535, "prefill of " + b.numTokens() + " tokens needs more than 65535 query tiles");
+        Kernel k = g.headDim() == 128 ? prefill128 : prefill64;
+        k.ptr(0, q).ptr(1, out).ptr(2, lse).ptr(3, kv.k()).ptr(4, kv.v()).ptr(5, b.cuSeqlensQ()).ptr(6, b.seqLens())
+                .ptr(7, b.blockTables()).ptr(8, b.scaleLens()).i32(9, b.numSeqs()).i32(10, g.numHeads())
+                .i32(11, g.numKvHeads()).i32(12, kv.blockSize()).i32(13, b.maxBlocksPerSeq()).ptr(14, rope.invFreq());
+        setDca(k, 15, g).f32(18, smScale(g)).launch(ctx, g.numHeads(), (int) tiles, 1, 128, prefillSmem(g.headDim()));
+    }
+
+    /**
+     * Decode attention: every sequence of the batch has exactly one new query (row cuSeqlensQ[s]) at position
+     * seqLens[s] − 1. Its keys are split into segments computed in parallel and merged by LSE (split-K), each
+     * segment with the DCA query variant of the part its keys belong to. workspace ≥
+     * {@link #decodeWorkspaceBytes}; out bf16 [numTokens, H, D]; lse fp32 [numTokens, H].
+     */
+    public void decodeAttention(RopeTable rope, DeviceBuffer q, PagedKvLayer kv, AttentionBatch b, DeviceBuffer workspace,
+                                DeviceBuffer out, DeviceBuffer lse) {
+        AttentionGeometry g = rope.geometry();
+        checkKv(g, kv);
+        checkOutputs(g, q, b, out, lse);
+        require(g.groupSize() <= MAX_GROUP, "decode supports at most " + MAX_GROUP + " query heads per KV head, got " + g.groupSize());
+        int split = decodeSplitKeys(b.numSeqs(), g.numKvHeads(), b.maxSeqLen());
+        int splits = ceilDiv(b.maxSeqLen(), split);
+        long partO = 4L * b.numSeqs() * g.numHeads() * splits * g.headDim();
+        require(workspace.bytes() >= decodeWorkspaceBytes(b.numSeqs(), g, b.maxSeqLen()), "decode workspace too small");
+        DeviceBuffer o = workspace.view(0, partO);
+        DeviceBuffer l = workspace.view(partO, 4L * b.numSeqs() * g.numHeads() * splits);
+        Kernel k = g.headDim() == 128 ? decode128 : decode64;
+        k.ptr(0, q).ptr(1, o).ptr(2, l).ptr(3, kv.k()).ptr(4, kv.v()).ptr(5, b.cuSeqlensQ()).ptr(6, b.seqLens())
+                .ptr(7, b.blockTables()).ptr(8, b.scaleLens()).i32(9, g.numHeads()).i32(10, g.numKvHeads())
+                .i32(11, kv.blockSize()).i32(12, b.maxBlocksPerSeq()).i32(13, split).i32(14, splits).ptr(15, rope.invFreq());
+        setDca(k, 16, g).f32(19, smScale(g)).launch(ctx, splits, g.numKvHeads(), b.numSeqs(), 128, decodeSmem(g.headDim()));
+        decodeMerge.ptr(0, o).ptr(1, l).ptr(2, b.cuSeqlensQ()).ptr(3, b.seqLens()).ptr(4, out).ptr(5, lse)
+                .i32(6, g.numHeads()).i32(7, g.headDim()).i32(8, split).i32(9, splits)
+                .launch(ctx, b.numSeqs(), g.numHeads(), 1, g.headDim(), 0);
+    }
+
+    /** Workspace bytes {@link #decodeAttention} needs for this many sequences of at most maxSeqLen keys. */
+    public long decodeWorkspaceBytes(int numSeqs, AttentionGeometry g, int maxSeqLen) {
+        int splits = ceilDiv(maxSeqLen, decodeSplitKeys(numSeqs, g.numKvHeads(), maxSeqLen));
+        return 4L * numSeqs * g.numHeads() * splits * (g.headDim() + 1);
+    }
+
+    /**
+     * Keys per decode split: enough splits for ~16 CTAs per multiprocessor over (sequences × KV heads) — several
+     * waves of 3 resident CTAs, so the last wave is short, and many tiles in flight per SM — never under 128 keys
+     * (a split's fixed cost is its Q rotation and its share of the merge), a multiple of the 64-key tile. On the
+     * H200, 4 CTAs per SM (1024-key splits) reached 32 % of the copy bandwidth at 128K, batch 1.
+     */
+    int decodeSplitKeys(int numSeqs, int numKvHeads, int maxSeqLen) {
+        long wantSplits = Math.max(1, ceilDiv(16L * ctx.multiprocessors(), (long) numSeqs * numKvHeads));
+        long keys = ceilDiv(maxSeqLen, wantSplits);
+        return (int) Math.max(128, ceilDiv(keys, KEY_TILE) * KEY_TILE);
+    }
+
+    /**
+     * Samples one token per logits row (see sampling.cu): greedy below temperature 1e-5, else min-p, top-k, top-p
+     * and a draw, in the CPU sampler's order. logits fp32 [m, vocab] — overwritten by the weights; outIds int32 [m].
+     */
+    public void sample(DeviceBuffer logits, int m, int vocab, SamplingInputs p, DeviceBuffer outIds) {
+        require(logits.bytes() >= 4L * m * vocab && outIds.bytes() >= 4L * m && p.seeds().bytes() >= 8L * m
+                && p.temperature().bytes() >= 4L * m && p.topK().bytes() >= 4L * m && p.topP().bytes() >= 4L * m
+                && p.minP().bytes() >= 4L * m, "sample buffers too small");
+        sample.ptr(0, logits).i32(1, vocab).ptr(2, p.temperature()).ptr(3, p.topK()).ptr(4, p.topP()).ptr(5, p.minP())
+                .ptr(6, p.seeds()).ptr(7, outIds).launch(ctx, m, 1, 1, 1024, 0);
+    }
+
+    /** RoPE inverse frequencies on the device for one attention geometry (uploaded once per model). */
+    public RopeTable ropeTable(AttentionGeometry g) {
+        if (g.headDim() != 64 && g.headDim() != 128) {
+            throw new IllegalArgumentException("the CUDA attention kernels are built for head_dim 64 and 128, got " + g.headDim());
+        }
+        if (g.numHeads() % g.numKvHeads() != 0) {
+            throw new IllegalArgumentException(g.numHeads() + " query heads are not a multiple of " + g.numKvHeads() + " KV heads");
+        }
+        double[] inv = invFreq(g.headDim(), g.ropeTheta());
+        DeviceBuffer b = ctx.allocate(8L * inv.length);
+        b.copyFrom(inv);
+        return new RopeTable(g, b);
+    }
+
+    /** The device copy of θ^(−2i/d), i < d/2, with its geometry; close it with the model. */
+    public record RopeTable(AttentionGeometry geometry, DeviceBuffer invFreq) implements AutoCloseable {
+        @Override
+        public void close() { invFreq.close(); }
+    }
+
+    /** Exactly the CPU's {@code Rope} frequencies, so both backends rotate by the same angles. */
+    static double[] invFreq(int headDim, double theta) {
+        double[] inv = new double[headDim / 2];
+        for (int i = 0; i < inv.length; i++) inv[i] = 1.0 / Math.pow(theta, (2.0 * i) / headDim);
+        return inv;
+    }
+
+    static int prefillSmem(int headDim) { return (PREFILL_ROWS + 4 * KEY_TILE) * headDim * 2; }
+
+    static int decodeSmem(int headDim) { return Math.max((16 + 4 * KEY_TILE) * headDim * 2, (4 * 16 * headDim + 128) * 4); }
+
+    private static Kernel setDca(Kernel k, int at, AttentionGeometry g) {
+        DcaConfig d = g.dca();
+        return d == null ? k.i32(at, 0).i32(at + 1, 0).i32(at + 2, 0)
+                : k.i32(at, d.chunkLen()).i32(at + 1, d.chunkSize()).i32(at + 2, d.originalMaxPositionEmbeddings());
+    }
+
+    private static int dcaL(AttentionGeometry g) { return g.dca() == null ? 0 : g.dca().chunkLen(); }
+
+    private static float smScale(AttentionGeometry g) { return (float) (1.0 / Math.sqrt(g.headDim())); }
+
+    private static void checkKv(AttentionGeometry g, PagedKvLayer kv) {
+        if (kv.numKvHeads() != g.numKvHeads() || kv.headDim() != g.headDim()) {
+            throw new IllegalArgumentException("KV cache shape (" + kv.numKvHeads() + " heads × " + kv.headDim()
+                    + ") does not match the attention geometry (" + g.numKvHeads() + " × " + g.headDim() + ")");
+        }
+        CpuAttention.checkBlockSize(g, kv.blockSize());
+    }
+
+    private static void checkOutputs(AttentionGeometry g, DeviceBuffer q, AttentionBatch b, DeviceBuffer out, DeviceBuffer lse) {
+        long rows = b.numTokens();
+        require(q.bytes() >= 2L * rows * g.qDim() && out.bytes() >= 2L * rows * g.qDim() && lse.bytes() >= 4L * rows * g.numHeads(),
+                "attention q/out/lse buffers are smaller than " + rows + " tokens × " + g.numHeads() + " heads need");
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) throw new IllegalArgumentException(message);
+    }
+
+    private static int ceilDiv(int a, int b) { return (a + b - 1) / b; }
+
+    private static long ceilDiv(long a, long b) { return (a + b - 1) / b; }
+}
