@@ -2,6 +2,7 @@ package dev.longctx.gateway.discovery;
 
 import dev.longctx.gateway.config.GatewayProperties;
 import dev.longctx.gateway.routing.BackendRegistry;
+import dev.longctx.gateway.routing.Polling;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.URI;
@@ -17,7 +18,6 @@ import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
 
 /**
@@ -103,11 +103,7 @@ public class DnsBackendDiscovery implements SmartLifecycle, DisposableBean {
     public void start() {
         if (lookup == null) return;
         log.info("discovery: backends are the addresses of {} every {}", settings.dns(), settings.interval());
-        polling = Flux.interval(java.time.Duration.ZERO, settings.interval())
-                // a lookup slower than the interval skips ticks instead of overflowing the interval
-                .onBackpressureDrop()
-                .concatMap(tick -> refresh(), 0)
-                .subscribe();
+        polling = Polling.every(settings.interval(), this::refresh);
     }
 
     @Override

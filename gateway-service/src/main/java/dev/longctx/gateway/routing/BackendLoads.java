@@ -70,8 +70,7 @@ public class BackendLoads implements SmartLifecycle {
     @Override
     public void start() {
         if (properties.policy() == RoutingProperties.Policy.KV_AWARE) {
-            polling = Flux.interval(java.time.Duration.ZERO, properties.loadPollInterval())
-                    .onBackpressureDrop().concatMap(t -> pollAll(), 1).subscribe();
+            polling = Polling.every(properties.loadPollInterval(), this::pollAll);
         }
     }
 
