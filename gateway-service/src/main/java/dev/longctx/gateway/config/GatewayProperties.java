@@ -1,10 +1,11 @@
 package dev.longctx.gateway.config;
 
 import jakarta.validation.Valid;
+import jakarta.validation.constraints.AssertTrue;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotBlank;
-import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.NotNull;
+import jakarta.validation.constraints.Pattern;
 import jakarta.validation.constraints.PositiveOrZero;
 import java.net.URI;
 import java.time.Duration;
@@ -20,7 +21,8 @@ import org.springframework.validation.annotation.Validated;
  * @param modelName the served model name clients must send in {@code model} (and /v1/models lists)
  * @param maxModelLen the context length to advertise and enforce; 0 = learn it from the tokenizer-service
  * @param tokenizerUrl base URL of tokenizer-service
- * @param backends base URLs of inference-service instances
+ * @param backends base URLs of inference-service instances, always in rotation (health and breakers permitting);
+ *                 empty = none, or {@code http://localhost:8082} when {@code discovery.dns} is unset too
  * @param apiKeys accepted bearer keys for /v1/**; empty = open
  * @param rateLimit admitted requests per second on /v1/** across all clients; 0 = off
  * @param firstTokenTimeout longest wait for an upstream's first event (prefill of 1M tokens takes minutes)
@@ -35,6 +37,7 @@ import org.springframework.validation.annotation.Validated;
  *                     16 bytes per token + 1 MiB), so a prompt of the whole context fits
  * @param bodyReadTimeout longest pause between two reads of a request body before the connection is closed
  * @param bodyTimeout longest time to receive a whole request body
+ * @param discovery backends found by DNS, beside the static {@code backends}
  */
 @Validated
 @ConfigurationProperties("longctx.gateway")
@@ -42,7 +45,7 @@ public record GatewayProperties(
         @NotBlank @DefaultValue("Qwen/Qwen2.5-7B-Instruct-1M") String modelName,
         @PositiveOrZero @DefaultValue("0") int maxModelLen,
         @NotNull @DefaultValue("http://localhost:8081") URI tokenizerUrl,
-        @NotEmpty @DefaultValue("http://localhost:8082") List<@NotNull URI> backends,
+        @NotNull @DefaultValue List<@NotNull URI> backends,
         @NotNull @DefaultValue List<String> apiKeys,
         @PositiveOrZero @DefaultValue("0") double rateLimit,
         @NotNull @DefaultValue("30m") Duration firstTokenTimeout,
@@ -55,7 +58,60 @@ public record GatewayProperties(
         @NotNull @DefaultValue("5s") Duration probeTimeout,
         @PositiveOrZero @DefaultValue("0") long maxBodyBytes,
         @NotNull @DefaultValue("30s") Duration bodyReadTimeout,
-        @NotNull @DefaultValue("5m") Duration bodyTimeout) {
+        @NotNull @DefaultValue("5m") Duration bodyTimeout,
+        @Valid @NotNull @DefaultValue Discovery discovery) {
+
+    /** Where a gateway told nothing about its backends sends its requests: one inference-service beside it. */
+    public static final URI DEFAULT_BACKEND = URI.create("http://localhost:8082");
+
+    public GatewayProperties {
+        if (backends != null && backends.isEmpty() && (discovery == null || !discovery.enabled())) {
+            backends = List.of(DEFAULT_BACKEND);
+        }
+    }
+
+    /**
+     * Backends found by resolving one DNS name, e.g. a Kubernetes headless Service, whose answer is every ready
+     * pod's address: each address becomes the backend {@code http://<address>:<port>}, so routing (and a KV pull
+     * hint) can name one pod.
+     *
+     * @param dns      {@code host:port} to resolve; unset = no discovery
+     * @param interval how often it is resolved; an address missing from two answers in a row is drained
+     * @param ipFamily which addresses to take: {@code ipv4} (A records) or {@code ipv6} (AAAA)
+     */
+    public record Discovery(
+            @Pattern(regexp = Discovery.HOST_PORT, message = "must be host:port, e.g. inference-pool:8002") String dns,
+            @NotNull @DefaultValue("5s") Duration interval,
+            @NotNull @DefaultValue("ipv4") IpFamily ipFamily) {
+
+        /** A DNS name (a trailing dot allowed) and a port; empty = unset. */
+        static final String HOST_PORT = "([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\\.?"
+                + ":[0-9]{1,5})?";
+
+        public enum IpFamily { IPV4, IPV6 }
+
+        public boolean enabled() {
+            return dns != null && !dns.isBlank();
+        }
+
+        public String host() {
+            return dns.substring(0, dns.lastIndexOf(':'));
+        }
+
+        public int port() {
+            return Integer.parseInt(dns.substring(dns.lastIndexOf(':') + 1));
+        }
+
+        @AssertTrue(message = "discovery.dns needs a port from 1 to 65535")
+        public boolean isPortValid() {
+            return !enabled() || !dns.matches(HOST_PORT) || port() >= 1 && port() <= 65535;
+        }
+
+        @AssertTrue(message = "discovery.interval must be positive")
+        public boolean isIntervalPositive() {
+            return interval == null || interval.isPositive();
+        }
+    }
 
     /**
      * @param failureRateThreshold percentage of failed calls in the window that opens the breaker

@@ -56,12 +56,7 @@ public class BackendHealthProbe implements SmartLifecycle {
     @Override
     public void start() {
         if (!interval.isZero() && !interval.isNegative()) {
-            polling = Flux.interval(Duration.ZERO, interval)
-                    // A round slower than the interval (a busy tokenizer, a probe timing out) skips ticks; without
-                    // this the interval overflows and polling stops for good.
-                    .onBackpressureDrop()
-                    .concatMap(tick -> probeAll(), 0)
-                    .subscribe();
+            polling = Polling.every(interval, this::probeAll);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.longctx.gateway.routing;
 
 import dev.longctx.common.prefix.PrefixFacts;
 import dev.longctx.gateway.upstream.InferenceClient;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -49,9 +50,12 @@ public class BackendLoads implements SmartLifecycle {
         return Optional.ofNullable(facts.get(backend));
     }
 
-    /** One reading of every backend; public so tests can force one. */
+    /** One reading of every backend; public so tests can force one. What left the registry is forgotten. */
     public Mono<Void> pollAll() {
-        return Flux.fromIterable(registry.all()).flatMap(backend -> Mono.when(
+        List<Backend> current = registry.all();
+        loads.keySet().retainAll(current);
+        facts.keySet().retainAll(current);
+        return Flux.fromIterable(current).flatMap(backend -> Mono.when(
                 inference.load(backend.uri())
                         .doOnNext(l -> loads.put(backend, new Reading(l.waitingTokens() + l.runningTokens(), new AtomicLong())))
                         .onErrorResume(e -> Mono.empty()),
@@ -66,8 +70,7 @@ public class BackendLoads implements SmartLifecycle {
     @Override
     public void start() {
         if (properties.policy() == RoutingProperties.Policy.KV_AWARE) {
-            polling = Flux.interval(java.time.Duration.ZERO, properties.loadPollInterval())
-                    .onBackpressureDrop().concatMap(t -> pollAll(), 1).subscribe();
+            polling = Polling.every(properties.loadPollInterval(), this::pollAll);
         }
     }
 

@@ -28,7 +28,7 @@ import reactor.core.publisher.Mono;
 public class KvAwareBackendSelector implements BackendSelector {
     private static final int MAX_SESSIONS = 100_000;
 
-    private final List<Backend> backends;
+    private final BackendRegistry registry;
     private final BackendLoads loads;
     private final KvIndexClient index;
     private final RoutingProperties properties;
@@ -43,7 +43,7 @@ public class KvAwareBackendSelector implements BackendSelector {
 
     public KvAwareBackendSelector(BackendRegistry registry, BackendLoads loads, KvIndexClient index,
                                   RoutingProperties properties, MeterRegistry meters) {
-        this.backends = registry.all();
+        this.registry = registry;
         this.loads = loads;
         this.index = index;
         this.properties = properties;
@@ -56,7 +56,7 @@ public class KvAwareBackendSelector implements BackendSelector {
 
     @Override
     public Mono<Hints> hints(GenerateRequest request, String sessionId) {
-        PrefixFacts facts = backends.stream().map(loads::facts).flatMap(Optional::stream).findFirst().orElse(null);
+        PrefixFacts facts = registry.all().stream().map(loads::facts).flatMap(Optional::stream).findFirst().orElse(null);
         if (facts == null || request.promptTokenIds() == null) return Mono.just(Hints.none(sessionId));
         // Backends whose facts differ name blocks differently, so they simply never match these names.
         List<String> names = facts.blockNames(request.promptTokenIds(), request.sparse(), null).stream()
@@ -70,17 +70,17 @@ public class KvAwareBackendSelector implements BackendSelector {
         });
     }
 
+    /** The registered backend an index entry names (the URL the instance advertises), if any. */
     private Optional<Backend> backendAt(String url) {
         if (url == null) return Optional.empty();
-        String wanted = stripSlash(url);
-        return backends.stream().filter(b -> stripSlash(b.uri().toString()).equals(wanted)).findFirst();
+        String wanted = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
+        return registry.all().stream().filter(b -> b.key().equals(wanted)).findFirst();
     }
-
-    private static String stripSlash(String url) { return url.endsWith("/") ? url.substring(0, url.length() - 1) : url; }
 
     @Override
     public Optional<Route> select(GenerateRequest request, Hints hints, Set<Backend> exclude) {
         Backend affine = hints.sessionId() != null && properties.sessionAffinity() ? sessions.get(hints.sessionId()) : null;
+        List<Backend> backends = registry.all();   // discovery may change it between two calls
         int offset = Math.floorMod(tieBreak.getAndIncrement(), Math.max(1, backends.size()));
         Backend best = null;
         double bestScore = Double.NEGATIVE_INFINITY;

@@ -8,15 +8,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /** Round-robin over the backends whose breaker is not open, skipping those the sequence already failed on. */
 public class RoundRobinBackendSelector implements BackendSelector {
-    private final List<Backend> backends;
+    private final BackendRegistry registry;
     private final AtomicInteger next = new AtomicInteger();
 
     public RoundRobinBackendSelector(BackendRegistry registry) {
-        this.backends = registry.all();
+        this.registry = registry;
     }
 
     @Override
     public Optional<Route> select(GenerateRequest request, Hints hints, Set<Backend> exclude) {
+        List<Backend> backends = registry.all();   // discovery may change it between two calls
+        if (backends.isEmpty()) return Optional.empty();
         int start = Math.floorMod(next.getAndIncrement(), backends.size());
         for (int offset = 0; offset < backends.size(); offset++) {
             Backend candidate = backends.get((start + offset) % backends.size());

@@ -30,13 +30,16 @@ public class SequenceRouter {
     private static final Logger log = LoggerFactory.getLogger(SequenceRouter.class);
 
     private final BackendSelector selector;
+    private final BackendRegistry registry;
     private final InferenceClient inference;
     private final Duration firstTokenTimeout;
     private final Duration idleTimeout;
     private final int maxAttempts;
 
-    public SequenceRouter(BackendSelector selector, InferenceClient inference, GatewayProperties properties) {
+    public SequenceRouter(BackendSelector selector, BackendRegistry registry, InferenceClient inference,
+                          GatewayProperties properties) {
         this.selector = selector;
+        this.registry = registry;
         this.inference = inference;
         this.firstTokenTimeout = properties.firstTokenTimeout();
         this.idleTimeout = properties.idleTimeout();
@@ -60,7 +63,7 @@ public class SequenceRouter {
         tried.add(backend);
         AtomicBoolean received = new AtomicBoolean();
         AtomicBoolean finished = new AtomicBoolean();
-        return inference.generate(backend.uri(), request)
+        return registry.track(backend, inference.generate(backend.uri(), request))
                 .timeout(Mono.delay(firstTokenTimeout), event -> Mono.delay(idleTimeout))
                 .takeUntil(event -> event.finishReason() != null)
                 .doOnNext(event -> {

@@ -4,6 +4,7 @@ import dev.longctx.common.wire.BackendInfo;
 import dev.longctx.common.wire.TokenizerInfo;
 import dev.longctx.gateway.config.GatewayProperties;
 import dev.longctx.gateway.errors.ApiException;
+import dev.longctx.gateway.routing.BackendRegistry;
 import java.util.concurrent.atomic.AtomicReference;
 import org.springframework.stereotype.Component;
 import reactor.core.publisher.Flux;
@@ -18,12 +19,15 @@ import reactor.core.publisher.Mono;
 @Component
 public class ModelLimits {
     private final GatewayProperties properties;
+    private final BackendRegistry backends;
     private final TokenizerClient tokenizer;
     private final InferenceClient inference;
     private final AtomicReference<ModelFacts> known = new AtomicReference<>();
 
-    public ModelLimits(GatewayProperties properties, TokenizerClient tokenizer, InferenceClient inference) {
+    public ModelLimits(GatewayProperties properties, BackendRegistry backends, TokenizerClient tokenizer,
+                       InferenceClient inference) {
         this.properties = properties;
+        this.backends = backends;
         this.tokenizer = tokenizer;
         this.inference = inference;
     }
@@ -36,8 +40,8 @@ public class ModelLimits {
         return tokenizer.info()
                 .map(this::learn)
                 // /v1/models should still answer while only the tokenizer is down: the backends know the limits too.
-                .onErrorResume(tokenizerDown -> Flux.fromIterable(properties.backends())
-                        .flatMap(backend -> inference.info(backend).onErrorResume(e -> Mono.empty()))
+                .onErrorResume(tokenizerDown -> Flux.fromIterable(backends.all())
+                        .flatMap(backend -> inference.info(backend.uri()).onErrorResume(e -> Mono.empty()))
                         .filter(info -> info.maxModelLen() > 0)
                         .next()
                         .map(this::learn)

@@ -20,7 +20,8 @@ class GatewayPropertiesTest {
     void defaultsBind() {
         runner.run(context -> {
             GatewayProperties properties = context.getBean(GatewayProperties.class);
-            assertThat(properties.backends()).hasSize(1);
+            assertThat(properties.backends()).containsExactly(GatewayProperties.DEFAULT_BACKEND);
+            assertThat(properties.discovery().enabled()).isFalse();
             assertThat(properties.apiKeys()).isEmpty();
             assertThat(properties.firstTokenTimeout()).isEqualTo(Duration.ofMinutes(30));
             assertThat(properties.circuitBreaker().openDuration()).isEqualTo(Duration.ofSeconds(10));
@@ -43,6 +44,27 @@ class GatewayPropertiesTest {
                     assertThat(properties.idleTimeout()).isEqualTo(Duration.ofSeconds(5));
                     assertThat(properties.maxQueue()).isEqualTo(64);
                 });
+    }
+
+    @Test
+    void discoveryReplacesTheDefaultBackendAndTakesHostAndPort() {
+        runner.withPropertyValues("longctx.gateway.discovery.dns=inference-pool.longctx.svc.cluster.local:8002")
+                .run(context -> {
+                    GatewayProperties properties = context.getBean(GatewayProperties.class);
+                    assertThat(properties.backends()).isEmpty();
+                    assertThat(properties.discovery().host()).isEqualTo("inference-pool.longctx.svc.cluster.local");
+                    assertThat(properties.discovery().port()).isEqualTo(8002);
+                    assertThat(properties.discovery().interval()).isEqualTo(Duration.ofSeconds(5));
+                });
+        runner.withPropertyValues("longctx.gateway.discovery.dns=", "longctx.gateway.backends=http://a:1")
+                .run(context -> assertThat(context.getBean(GatewayProperties.class).discovery().enabled()).isFalse());
+        for (String bad : new String[] {"inference-pool", "inference-pool:", "http://inference-pool:8002",
+                "inference-pool:0", "inference-pool:70000", "-pool:8002", "pool:8002/x"}) {
+            runner.withPropertyValues("longctx.gateway.discovery.dns=" + bad)
+                    .run(context -> assertThat(context).as(bad).hasFailed());
+        }
+        runner.withPropertyValues("longctx.gateway.discovery.dns=pool:8002", "longctx.gateway.discovery.interval=0s")
+                .run(context -> assertThat(context).hasFailed());
     }
 
     @Test

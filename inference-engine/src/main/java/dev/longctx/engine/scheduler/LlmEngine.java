@@ -64,6 +64,8 @@ public final class LlmEngine implements InferenceEngine {
     private boolean closed;
     private long promptTokens;
     private long generationTokens;
+    private long prefillTokens;
+    private long prefillNanos;
 
     private LlmEngine(Config config, BlockManager blocks, ModelRunner runner, TokenSampler sampler,
                       OutputDecoder decoder) {
@@ -145,7 +147,8 @@ public final class LlmEngine implements InferenceEngine {
         lock.lock();
         try {
             return new EngineStats(scheduler.numRunning(), scheduler.numWaiting(), blocks.usage(),
-                    blocks.prefixQueryTokens(), blocks.prefixHitTokens(), promptTokens, generationTokens);
+                    blocks.prefixQueryTokens(), blocks.prefixHitTokens(), promptTokens, generationTokens,
+                    prefillTokens, prefillNanos);
         } finally {
             lock.unlock();
         }
@@ -253,8 +256,11 @@ public final class LlmEngine implements InferenceEngine {
         if (batch.isEmpty()) return true;
 
         float[][] logits;
+        long stepNanos = -1;   // unmeasured when the step had to be re-run piecewise
         try {
+            long started = System.nanoTime();
             logits = run(batch);
+            stepNanos = System.nanoTime() - started;
         } catch (RuntimeException e) {
             if (batch.chunks().size() == 1) {
                 LOG.log(System.Logger.Level.ERROR, "model runner failed; failing its one request", e);
@@ -275,6 +281,7 @@ public final class LlmEngine implements InferenceEngine {
         List<AbortedSequence> failed = new ArrayList<>();
         lock.lock();
         try {
+            countPrefill(batch, stepNanos);
             deliveries = postprocess(batch, logits, failed);
         } finally {
             lock.unlock();
@@ -312,6 +319,19 @@ public final class LlmEngine implements InferenceEngine {
             }
         }
         return new Isolated(kept, rows.toArray(float[][]::new));
+    }
+
+    /**
+     * Under the lock: the step's prompt tokens and their share of its time, evenly per token (a prefill that shares
+     * steps with decodes is that much slower), which is what a KV pull's cost is weighed against.
+     */
+    private void countPrefill(ScheduledBatch batch, long stepNanos) {
+        if (stepNanos < 0) return;
+        int prefill = 0;
+        for (ScheduledChunk chunk : batch.chunks()) if (!chunk.isDecode()) prefill += chunk.numTokens();
+        if (prefill == 0) return;
+        prefillTokens += prefill;
+        prefillNanos += stepNanos * prefill / batch.numTokens();
     }
 
     /** Under the lock: advance the sequences, sample, check finishes. */

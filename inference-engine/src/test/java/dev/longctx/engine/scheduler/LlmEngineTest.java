@@ -455,6 +455,29 @@ class LlmEngineTest {
         assertThat(engine.numPreemptions()).isPositive();
     }
 
+    @Test
+    void prefillWorkIsCountedWithItsShareOfStepTimeAndCachedTokensAreNot() throws Exception {
+        FakeKvModel model = new FakeKvModel(64, BS);
+        // 1 ms per token of the step: the speed the stats must come out at (sleeps only ever run long)
+        engine = start(64, 8, batch -> {
+            sleep(batch.numTokens());
+            return model.run(batch);
+        });
+        Collector first = new Collector();
+        engine.submit(new EngineRequest("a", prompt(3, 40), params(3, List.of(), Set.of(), true), null), first);
+        first.await();
+        EngineStats stats = engine.stats();
+        assertThat(stats.prefillTokens()).as("40 prompt tokens, in steps of 32 and 8; decodes are not prefill")
+                .isEqualTo(40);
+        assertThat(stats.prefillNanos()).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(40));
+
+        Collector again = new Collector();
+        engine.submit(new EngineRequest("b", prompt(3, 40), params(3, List.of(), Set.of(), true), null), again);
+        assertThat(again.await().getLast().cachedPromptTokens()).isEqualTo(36);
+        assertThat(engine.stats().prefillTokens()).as("only the last block is computed again").isEqualTo(44);
+        assertThat(engine.stats().prefillNanos()).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(44));
+    }
+
     private static void sleep(long ms) {
         try {
             Thread.sleep(ms);

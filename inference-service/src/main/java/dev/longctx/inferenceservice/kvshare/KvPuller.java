@@ -25,7 +25,8 @@ import reactor.core.scheduler.Schedulers;
 /**
  * The receiving side of a KV pull. When the gateway names an instance that holds more of a prompt's prefix than
  * this one, and moving those blocks ({@code bytes ÷ link-bandwidth}) is expected to take less time than
- * prefilling their tokens ({@code tokens ÷ prefill-tokens-per-second}), the blocks are streamed from the holder
+ * prefilling their tokens at this instance's measured prefill speed ({@link PrefillRate}; the setting
+ * {@code prefill-tokens-per-second} until measured), the blocks are streamed from the holder
  * and written into this cache before the request is queued; the scheduler then finds them as a cached prefix.
  * Each block is checked (name in chain order, checksum) before it is named here. Any failure stops the pull:
  * what arrived intact stays, the rest is recomputed. A pull never fails the request.
@@ -39,14 +40,17 @@ public class KvPuller {
 
     private final EngineHost host;
     private final KvShareProperties properties;
+    private final PrefillRate prefillRate;
     private final InstanceIdentity identity;
     private final WebClient web;
     private final Map<Outcome, Counter> pulls;
     private final Counter pulledBlocks;
 
-    KvPuller(EngineHost host, KvShareProperties properties, InstanceIdentity identity, MeterRegistry meters) {
+    KvPuller(EngineHost host, KvShareProperties properties, PrefillRate prefillRate, InstanceIdentity identity,
+             MeterRegistry meters) {
         this.host = host;
         this.properties = properties;
+        this.prefillRate = prefillRate;
         this.identity = identity;
         this.web = WebClient.builder().codecs(c -> c.defaultCodecs().maxInMemorySize(1 << 20)).build();
         this.pulls = new java.util.EnumMap<>(Outcome.class);
@@ -94,18 +98,13 @@ public class KvPuller {
             pulls.get(Outcome.LOCAL).increment();
             return Mono.empty();
         }
-        if (!cheaperThanPrefill(to - from, facts)) {
+        PullCost cost = PullCost.of(to - from, facts, properties.linkBandwidth().toBytes(), prefillRate.current());
+        log.debug("{}: KV pull from {} of {}", request.requestId(), hint.source(), cost);
+        if (!cost.pullIsCheaper()) {
             pulls.get(Outcome.COST).increment();
             return Mono.empty();
         }
         return Mono.just(new Plan(request.requestId(), URI.create(hint.source()), names, from, to));
-    }
-
-    /** The cost model: moving the blocks' bytes over the link against prefilling their tokens here. */
-    boolean cheaperThanPrefill(int blocks, PrefixFacts facts) {
-        double transferSeconds = (double) blocks * facts.kvBlockBytes() / properties.linkBandwidth().toBytes();
-        double prefillSeconds = (double) blocks * facts.blockSize() / properties.prefillTokensPerSecond();
-        return transferSeconds < prefillSeconds;
     }
 
     private Mono<Void> pull(PrefixCache cache, Plan plan) {

@@ -17,7 +17,8 @@ import org.springframework.util.unit.DataSize;
  * @param heartbeatInterval      longest silence before a heartbeat is sent (kv-cache-service's
  *                               instance-timeout must be several of these)
  * @param linkBandwidth          bytes per second a KV pull is expected to move (the cost model)
- * @param prefillTokensPerSecond prefill speed the cost model compares a pull against
+ * @param prefillTokensPerSecond prefill speed the cost model compares a pull against until the engine has measured
+ *                               its own (then its recent prefill throughput, see {@link PrefillRate})
  * @param pullTimeout            longest a pull may take before the rest is recomputed
  * @param pull                   whether to pull at all when the gateway names a holder
  */

@@ -2,12 +2,18 @@ package dev.longctx.kvcache.deployment;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
@@ -17,14 +23,18 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.springframework.boot.convert.DurationStyle;
 
 /**
  * Every manifest under k8s/ parsed into fabric8's typed Kubernetes objects. fabric8 keeps a field it does not
@@ -150,5 +160,141 @@ class K8sManifestsTest {
             assertThat(d.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv())
                     .as(name).anySatisfy(env -> assertThat(env.getName()).endsWith("INDEXURL"));
         }
+    }
+
+    // ---- the gateway finds every inference pod through the headless pool Service ----
+
+    static final String POOL_LABEL = "longctx.dev/pool";
+    /** A pod is dropped once missing from this many answers (DnsBackendDiscovery.MISSES_BEFORE_REMOVAL). */
+    static final int MISSES_BEFORE_REMOVAL = 2;
+    /** How long CoreDNS's kubernetes plugin lets an answer be cached (its default ttl). */
+    static final Duration DNS_TTL = Duration.ofSeconds(5);
+
+    @Test
+    void theGatewayDiscoversEachInferencePodThroughTheHeadlessPoolService() throws IOException {
+        assertThat(discoveryProblems(resources())).isEmpty();
+    }
+
+    @Test
+    void aDiscoverySettingThatCannotFindThePodsFailsTheBuild() throws IOException {
+        Map<String, Consumer<List<HasMetadata>>> breakages = new java.util.LinkedHashMap<>();
+        breakages.put("a name no Service has", all -> configMapData(all).put("LONGCTX_GATEWAY_DISCOVERY_DNS", "inference-pods:8002"));
+        breakages.put("the ClusterIP Service (one virtual IP, not the pods)",
+                all -> configMapData(all).put("LONGCTX_GATEWAY_DISCOVERY_DNS", "inference-service:8002"));
+        breakages.put("a port the pods do not listen on", all -> configMapData(all).put("LONGCTX_GATEWAY_DISCOVERY_DNS", "inference-pool:8080"));
+        breakages.put("no port", all -> configMapData(all).put("LONGCTX_GATEWAY_DISCOVERY_DNS", "inference-pool"));
+        breakages.put("a selector that matches no inference pod",
+                all -> service(all, "inference-pool").getSpec().setSelector(Map.of(POOL_LABEL, "inference-v2")));
+        breakages.put("a selector without the pool label", all -> service(all, "inference-pool").getSpec()
+                .setSelector(Map.of("app.kubernetes.io/name", "inference-service")));
+        breakages.put("the pool port pointing elsewhere",
+                all -> service(all, "inference-pool").getSpec().getPorts().getFirst().setTargetPort(new IntOrString(9000)));
+        breakages.put("the pods advertising another URL to the KV index",
+                all -> env(deployment(all, "inference-service"), "LONGCTX_KV_ADVERTISEDURL").setValue("http://$(POD_IP):8080"));
+        breakages.put("a static backend beside discovery", all -> deployment(all, "gateway-service").getSpec().getTemplate()
+                .getSpec().getContainers().getFirst().getEnv()
+                .add(new EnvVarBuilder().withName("LONGCTX_GATEWAY_BACKENDS_0").withValue("http://inference-service:8002").build()));
+        breakages.put("pods that stop before gateways stop sending", all -> configMapData(all).put("LONGCTX_GATEWAY_DISCOVERY_INTERVAL", "30s"));
+        breakages.put("no discovery", all -> env(deployment(all, "gateway-service"), "LONGCTX_GATEWAY_DISCOVERY_DNS").setName("UNUSED"));
+        breakages.forEach((what, breakage) -> {
+            try {
+                List<HasMetadata> all = resources();
+                breakage.accept(all);
+                assertThat(discoveryProblems(all)).as(what).isNotEmpty();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
+    /**
+     * Why the gateway (LONGCTX_GATEWAY_DISCOVERY_DNS = host:port) would not reach every inference pod on its own,
+     * or would name pods otherwise than they name themselves in the KV index; empty when it will.
+     */
+    static List<String> discoveryProblems(List<HasMetadata> all) {
+        List<String> problems = new ArrayList<>();
+        Container gateway = deployment(all, "gateway-service").getSpec().getTemplate().getSpec().getContainers().getFirst();
+        Optional<String> dns = value(all, gateway, "LONGCTX_GATEWAY_DISCOVERY_DNS");
+        if (dns.isEmpty()) return List.of("the gateway has no LONGCTX_GATEWAY_DISCOVERY_DNS");
+        if (gateway.getEnv().stream().anyMatch(e -> e.getName().startsWith("LONGCTX_GATEWAY_BACKENDS"))) {
+            problems.add("the gateway also has static backends: a second route to the same pods, blind to the KV index");
+        }
+        if (!dns.get().matches("[a-z0-9.-]+:[0-9]+")) {
+            problems.add("discovery '" + dns.get() + "' is not host:port");
+            return problems;
+        }
+        String host = dns.get().substring(0, dns.get().indexOf(':'));
+        int port = Integer.parseInt(dns.get().substring(dns.get().indexOf(':') + 1));
+        String serviceName = host.split("\\.")[0];
+        Service pool = ofKind(all, Service.class).stream().filter(s -> s.getMetadata().getName().equals(serviceName))
+                .findFirst().orElse(null);
+        if (pool == null) return List.of("discovery names " + serviceName + ", which no Service is");
+        if (!"None".equals(pool.getSpec().getClusterIP())) {
+            problems.add(serviceName + " is not headless (clusterIP: None): its name answers one virtual IP, not the pods");
+        }
+        Map<String, String> selector = pool.getSpec().getSelector() == null ? Map.of() : pool.getSpec().getSelector();
+        if (!selector.containsKey(POOL_LABEL)) problems.add(serviceName + " does not select by the pool label " + POOL_LABEL);
+        Deployment inference = deployment(all, "inference-service");
+        Map<String, String> podLabels = inference.getSpec().getTemplate().getMetadata().getLabels();
+        if (selector.isEmpty() || !podLabels.entrySet().containsAll(selector.entrySet())) {
+            problems.add(serviceName + "'s selector " + selector + " does not match the inference pods " + podLabels);
+        }
+        Container pod = inference.getSpec().getTemplate().getSpec().getContainers().getFirst();
+        // Addresses of a headless Service are the pods' own: the gateway connects to the container port directly.
+        Optional<ContainerPort> listening = pod.getPorts().stream().filter(p -> p.getContainerPort() == port).findFirst();
+        if (listening.isEmpty()) problems.add("the inference container does not listen on " + port);
+        boolean servicePortMatches = pool.getSpec().getPorts().stream().anyMatch(p -> p.getPort() == port
+                && listening.isPresent() && targets(p, listening.get()));
+        if (!servicePortMatches) problems.add(serviceName + " has no port " + port + " that targets the pods' port " + port);
+        Optional<String> advertised = value(all, pod, "LONGCTX_KV_ADVERTISEDURL");
+        boolean podIp = pod.getEnv().stream().anyMatch(e -> e.getName().equals("POD_IP") && e.getValueFrom() != null
+                && e.getValueFrom().getFieldRef() != null && "status.podIP".equals(e.getValueFrom().getFieldRef().getFieldPath()));
+        if (!podIp || !advertised.equals(Optional.of("http://$(POD_IP):" + port))) {
+            problems.add("the pods advertise " + advertised.orElse("nothing") + " to the KV index, not http://$(POD_IP):" + port
+                    + " as discovery names them");
+        }
+        Duration interval = value(all, gateway, "LONGCTX_GATEWAY_DISCOVERY_INTERVAL").map(DurationStyle::detectAndParse)
+                .orElse(Duration.ofSeconds(5));
+        Duration needed = interval.multipliedBy(MISSES_BEFORE_REMOVAL).plus(DNS_TTL);
+        Long preStop = pod.getLifecycle() == null || pod.getLifecycle().getPreStop() == null
+                || pod.getLifecycle().getPreStop().getSleep() == null ? null : pod.getLifecycle().getPreStop().getSleep().getSeconds();
+        if (preStop == null || Duration.ofSeconds(preStop).compareTo(needed) < 0) {
+            problems.add("inference pods sleep " + preStop + " s before stopping; gateways may route to them for " + needed);
+        }
+        return problems;
+    }
+
+    private static boolean targets(ServicePort port, ContainerPort container) {
+        if (port.getTargetPort() == null) return port.getPort().equals(container.getContainerPort());
+        return port.getTargetPort().getStrVal() != null ? port.getTargetPort().getStrVal().equals(container.getName())
+                : port.getTargetPort().getIntVal().equals(container.getContainerPort());
+    }
+
+    /** A variable's value, set directly or from a ConfigMap key. */
+    private static Optional<String> value(List<HasMetadata> all, Container container, String name) {
+        Optional<EnvVar> variable = container.getEnv().stream().filter(e -> e.getName().equals(name)).findFirst();
+        if (variable.isEmpty()) return Optional.empty();
+        if (variable.get().getValue() != null) return Optional.of(variable.get().getValue());
+        var ref = variable.get().getValueFrom() == null ? null : variable.get().getValueFrom().getConfigMapKeyRef();
+        if (ref == null) return Optional.empty();
+        return ofKind(all, ConfigMap.class).stream().filter(c -> c.getMetadata().getName().equals(ref.getName()))
+                .findFirst().map(c -> c.getData().get(ref.getKey()));
+    }
+
+    private static Deployment deployment(List<HasMetadata> all, String name) {
+        return ofKind(all, Deployment.class).stream().filter(d -> d.getMetadata().getName().equals(name)).findFirst().orElseThrow();
+    }
+
+    private static Service service(List<HasMetadata> all, String name) {
+        return ofKind(all, Service.class).stream().filter(s -> s.getMetadata().getName().equals(name)).findFirst().orElseThrow();
+    }
+
+    private static EnvVar env(Deployment deployment, String name) {
+        return deployment.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv().stream()
+                .filter(e -> e.getName().equals(name)).findFirst().orElseThrow();
+    }
+
+    private static Map<String, String> configMapData(List<HasMetadata> all) {
+        return ofKind(all, ConfigMap.class).getFirst().getData();
     }
 }

@@ -26,7 +26,8 @@ class DeploymentDescriptorsTest {
     /** gateway-service's properties (its metadata is not on this classpath); the gateway's own test should own this. */
     static final List<String> GATEWAY_PROPERTIES =
             List.of("longctx.gateway.tokenizer-url", "longctx.gateway.backends", "longctx.gateway.model-name",
-                    "longctx.gateway.api-keys", "longctx.gateway.routing.policy", "longctx.gateway.routing.kv-index-url");
+                    "longctx.gateway.api-keys", "longctx.gateway.routing.policy", "longctx.gateway.routing.kv-index-url",
+                    "longctx.gateway.discovery.dns", "longctx.gateway.discovery.interval");
 
     /** Every port the stack script starts something on, Redis included (keyed redis, kvcache, ...). */
     static final Map<String, Integer> ALL_PORTS = stackScriptPorts();
