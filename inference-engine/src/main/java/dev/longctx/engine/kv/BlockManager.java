@@ -15,30 +15,25 @@ import java.util.Map;
 public final class BlockManager {
     private final BlockAllocator allocator;
     private final int blockSize;
-    private final String modelIdentity;
-    private final String kvAffectingConfig;
     private final Map<BlockHash, Integer> cached = new HashMap<>();
     private final BlockHash[] nameOf;
     private long prefixQueryTokens;
     private long prefixHitTokens;
     private long evictions;
 
-    /**
-     * @param modelIdentity     e.g. the checkpoint's name and revision: blocks of different models never match
-     * @param kvAffectingConfig everything else that changes K/V contents (dtype, DCA settings)
-     */
-    public BlockManager(BlockAllocator allocator, int blockSize, String modelIdentity, String kvAffectingConfig) {
+    public BlockManager(BlockAllocator allocator, int blockSize) {
         if (blockSize <= 0) throw new IllegalArgumentException("blockSize must be > 0, got " + blockSize);
         this.allocator = allocator;
         this.blockSize = blockSize;
-        this.modelIdentity = modelIdentity;
-        this.kvAffectingConfig = kvAffectingConfig;
         this.nameOf = new BlockHash[allocator.numBlocks()];
     }
 
-    /** An empty table whose block names carry the given per-request cache salt (null for none). */
-    public BlockTable newTable(String requestCacheSalt) {
-        return new BlockTable(BlockHash.salt(modelIdentity, kvAffectingConfig, requestCacheSalt));
+    /**
+     * An empty table whose block names carry {@code salt}: everything that makes this request's K/V differ from
+     * another's for the same tokens (model, KV dtype, DCA and its temperature rule, sparse prefill, cache salt).
+     */
+    public BlockTable newTable(PrefixSalt salt) {
+        return new BlockTable(salt.bytes());
     }
 
     public int blocksFor(int numTokens) { return (numTokens + blockSize - 1) / blockSize; }

@@ -1,6 +1,7 @@
 package dev.longctx.engine.scheduler;
 
 import dev.longctx.engine.kv.BlockManager;
+import dev.longctx.engine.kv.PrefixSalts;
 import dev.longctx.engine.sampling.SamplingParams;
 import dev.longctx.engine.serving.EngineException;
 import dev.longctx.engine.serving.EngineException.Kind;
@@ -30,10 +31,18 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class LlmEngine implements InferenceEngine {
     private static final System.Logger LOG = System.getLogger(LlmEngine.class.getName());
 
-    /** @param eosTokenIds ids that end generation unless a request sets ignore_eos */
-    public record Config(SchedulerConfig scheduler, Set<Integer> eosTokenIds) {
+    /**
+     * @param eosTokenIds ids that end generation unless a request sets ignore_eos
+     * @param prefixSalts names what makes a request's K/V differ (the model's {@code prefixSalt})
+     */
+    public record Config(SchedulerConfig scheduler, Set<Integer> eosTokenIds, PrefixSalts prefixSalts) {
         public Config {
             eosTokenIds = Set.copyOf(eosTokenIds);
+        }
+
+        /** Without a model: block names carry only the request's cache salt. */
+        public Config(SchedulerConfig scheduler, Set<Integer> eosTokenIds) {
+            this(scheduler, eosTokenIds, PrefixSalts.fixed("model"));
         }
     }
 
@@ -83,7 +92,8 @@ public final class LlmEngine implements InferenceEngine {
     public RequestHandle submit(EngineRequest request, String cacheSalt, OutputListener listener) {
         SamplingParams params = request.sampling();
         Sequence seq = new Sequence(request.requestId(), request.promptTokenIds(), params, listener,
-                blocks.newTable(cacheSalt), request.sparse(), cacheSalt);
+                blocks.newTable(config.prefixSalts().forRequest(request.promptTokenIds().length, request.sparse(), cacheSalt)),
+                request.sparse(), cacheSalt);
         seq.decodeState = new DecodeState(
                 params.seed() != null ? new SplittableRandom(params.seed()) : new SplittableRandom(),
                 decoder.start(request.promptTokenIds(), params));

@@ -25,23 +25,23 @@ public final class Engines {
         try {
             tokenizer = HfTokenizer.load(modelDir);
             ModelConfig config = model.config();
-            KvCache probe = model.newKvCache(1, options.kvBlockSize());
             BlockAllocator allocator = BlockAllocator.forBudget(options.kvCacheBytes(), options.kvCacheBlocks(),
-                    probe.bytesPerBlock());
+                    model.kvCacheSpec(1, options.kvBlockSize()).bytesPerBlock());
             KvCache cache = model.newKvCache(allocator.numBlocks(), options.kvBlockSize());
-            // Cached blocks hold keys at p mod L with no scale, so only the model and the DCA geometry name them.
-            String kvSalt = "fp32;dca=" + config.dca() + ";theta=" + config.ropeTheta();
-            BlockManager blocks = new BlockManager(allocator, options.kvBlockSize(), modelDir.toAbsolutePath().toString(), kvSalt);
+            BlockManager blocks = new BlockManager(allocator, options.kvBlockSize());
             int maxModelLen = serving.maxModelLen() > 0 ? serving.maxModelLen() : config.maxPositionEmbeddings();
             SchedulerConfig scheduler = new SchedulerConfig(options.maxPrefillChunk(), serving.maxNumSeqs(),
                     serving.maxWaiting(), maxModelLen);
+            // Block names carry everything that changes K/V: the model, the cache dtype, DCA and its temperature
+            // rule, sparse prefill (ALGORITHMS.md §5).
             LlmEngine.Config engineConfig = new LlmEngine.Config(scheduler,
-                    StopChecker.eosIds(config, model.generationConfig()));
+                    StopChecker.eosIds(config, model.generationConfig()), model::prefixSalt);
             LlmEngine engine = LlmEngine.start(engineConfig, blocks, new Qwen2ModelRunner(model, cache),
                     Sampler::sample, new DetokenizingOutputDecoder(tokenizer));
             TextTokenizer owned = tokenizer;
             return new ClosingEngine(engine, () -> {
                 owned.close();
+                cache.close();
                 model.close();
             });
         } catch (RuntimeException e) {

@@ -68,7 +68,7 @@ class LlmEngineTest {
     }
 
     private static LlmEngine start(int numBlocks, int maxWaiting, ModelRunner runner) {
-        BlockManager blocks = new BlockManager(new BlockAllocator(numBlocks), BS, "fake", "fp32");
+        BlockManager blocks = new BlockManager(new BlockAllocator(numBlocks), BS);
         var config = new LlmEngine.Config(new SchedulerConfig(32, 8, maxWaiting, 256), Set.of(EOS));
         return LlmEngine.start(config, blocks, runner, new GreedySampler(), new BracketDecoder());
     }

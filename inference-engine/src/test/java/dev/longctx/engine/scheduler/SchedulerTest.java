@@ -2,6 +2,8 @@ package dev.longctx.engine.scheduler;
 
 import dev.longctx.engine.kv.BlockAllocator;
 import dev.longctx.engine.kv.BlockManager;
+import dev.longctx.engine.kv.PrefixSalt;
+import dev.longctx.engine.kv.PrefixSalts;
 import dev.longctx.engine.sampling.SamplingParams;
 import dev.longctx.engine.serving.EngineException;
 import dev.longctx.engine.serving.EngineException.Kind;
@@ -15,6 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class SchedulerTest {
+    private static final PrefixSalt SALT = PrefixSalts.fixed("fake").forRequest(0, null, null);
     private static final int BS = 4;
 
     /** A scheduler over a fresh cache plus the fake model, driven step by step the way the engine loop does. */
@@ -25,13 +28,13 @@ class SchedulerTest {
         final List<ScheduledBatch> batches = new ArrayList<>();
 
         Harness(int numBlocks, SchedulerConfig config) {
-            blocks = new BlockManager(new BlockAllocator(numBlocks), BS, "fake", "fp32");
+            blocks = new BlockManager(new BlockAllocator(numBlocks), BS);
             scheduler = new Scheduler(config, blocks);
             model = new FakeKvModel(numBlocks, BS);
         }
 
         Sequence add(String id, int[] prompt, int maxTokens) {
-            Sequence seq = new Sequence(id, prompt, SamplingParams.greedy(maxTokens), null, blocks.newTable(null), null, null);
+            Sequence seq = new Sequence(id, prompt, SamplingParams.greedy(maxTokens), null, blocks.newTable(SALT), null, null);
             scheduler.add(seq);
             return seq;
         }
@@ -116,12 +119,12 @@ class SchedulerTest {
 
     @Test
     void waitingQueueRefusesRequestsBeyondItsBound() {
-        BlockManager blocks = new BlockManager(new BlockAllocator(64), BS, "fake", "fp32");
+        BlockManager blocks = new BlockManager(new BlockAllocator(64), BS);
         Scheduler scheduler = new Scheduler(new SchedulerConfig(16, 1, 2, 4096), blocks);
         for (int i = 0; i < 2; i++) {
-            scheduler.add(new Sequence("r" + i, prompt(i, 4), SamplingParams.greedy(1), null, blocks.newTable(null), null, null));
+            scheduler.add(new Sequence("r" + i, prompt(i, 4), SamplingParams.greedy(1), null, blocks.newTable(SALT), null, null));
         }
-        Sequence third = new Sequence("r2", prompt(2, 4), SamplingParams.greedy(1), null, blocks.newTable(null), null, null);
+        Sequence third = new Sequence("r2", prompt(2, 4), SamplingParams.greedy(1), null, blocks.newTable(SALT), null, null);
 
         assertThatThrownBy(() -> scheduler.add(third)).isInstanceOf(EngineException.class)
                 .hasMessageContaining("queue is full")
@@ -133,17 +136,17 @@ class SchedulerTest {
 
     @Test
     void promptWithNoRoomLeftInTheContextIsInvalid() {
-        BlockManager blocks = new BlockManager(new BlockAllocator(64), BS, "fake", "fp32");
+        BlockManager blocks = new BlockManager(new BlockAllocator(64), BS);
         Scheduler scheduler = new Scheduler(new SchedulerConfig(16, 4, 4, 32), blocks);
 
         assertThatThrownBy(() -> scheduler.add(new Sequence("x", prompt(1, 32), SamplingParams.greedy(1), null,
-                blocks.newTable(null), null, null)))
+                blocks.newTable(SALT), null, null)))
                 .isInstanceOf(EngineException.class).hasMessageContaining("maximum context length is 32")
                 .extracting(e -> ((EngineException) e).kind()).isEqualTo(Kind.INVALID_REQUEST);
         assertThatThrownBy(() -> scheduler.add(new Sequence("e", new int[0], SamplingParams.greedy(1), null,
-                blocks.newTable(null), null, null)))
+                blocks.newTable(SALT), null, null)))
                 .extracting(e -> ((EngineException) e).kind()).isEqualTo(Kind.INVALID_REQUEST);
-        scheduler.add(new Sequence("ok", prompt(1, 31), SamplingParams.greedy(1), null, blocks.newTable(null), null, null));
+        scheduler.add(new Sequence("ok", prompt(1, 31), SamplingParams.greedy(1), null, blocks.newTable(SALT), null, null));
     }
 
     @Test
