@@ -43,6 +43,8 @@ public final class Qwen2Model implements AutoCloseable {
     private final Attention attention;
     private final AttentionGeometry geometry;
     private final SparseAttentionConfig sparseConfig;
+    /** The sparse part of the prefix salt when sparse prefill runs (hashing the budgets once, not per request). */
+    private final String sparseSalt;
     private final Weight embedding;
     private final Weight lmHead;
     private final Weight finalNorm;
@@ -61,6 +63,7 @@ public final class Qwen2Model implements AutoCloseable {
         this.backend = backend;
         this.geometry = geometry;
         this.sparseConfig = sparse;
+        this.sparseSalt = sparse == null ? "" : "sparse=" + sparse.identity() + ";threshold=" + options.sparseThreshold();
         this.attention = backend.newAttention(geometry, sparse, options.sparseThreshold());
         this.embedding = backend.upload(checkpoint.tensor(Qwen2TensorNames.EMBED_TOKENS));
         this.lmHead = config.tieWordEmbeddings() && !checkpoint.has(Qwen2TensorNames.LM_HEAD)
@@ -181,8 +184,7 @@ public final class Qwen2Model implements AutoCloseable {
         DcaScaleRule rule = options.dcaScale();
         String requestScale = rule == DcaScaleRule.REQUEST && dca != null && promptLength > dca.originalMaxPositionEmbeddings()
                 ? Double.toString(dca.scale(promptLength)) : "";
-        String sparseId = sparsePrefill(sparse, promptLength)
-                ? "sparse=" + sparseConfig.identity() + ";threshold=" + options.sparseThreshold() : "";
+        String sparseId = sparsePrefill(sparse, promptLength) ? sparseSalt : "";
         return new PrefixSalt(modelDir.toAbsolutePath().toString(), kvCacheSpec(1, options.kvBlockSize()).dtypeName(),
                 dcaId, rule.id(), requestScale, sparseId, cacheSalt);
     }

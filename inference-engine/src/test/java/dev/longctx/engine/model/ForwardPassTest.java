@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.longctx.engine.EngineOptions;
 import dev.longctx.engine.attention.DcaScaleRule;
+import dev.longctx.engine.attention.SparseAttentionConfig;
 import dev.longctx.engine.attention.StepMetadata;
 import dev.longctx.engine.attention.StepMetadata.Logits;
 import dev.longctx.engine.generate.Generator;
@@ -12,6 +13,7 @@ import dev.longctx.engine.kv.BlockAllocator;
 import dev.longctx.engine.kv.BlockManager;
 import dev.longctx.engine.kv.BlockTable;
 import dev.longctx.engine.kv.KvCache;
+import dev.longctx.engine.kv.PrefixSalt;
 import dev.longctx.engine.kv.TokenIds;
 import dev.longctx.engine.weights.DType;
 import dev.longctx.engine.weights.TinyQwen2Checkpoint;
@@ -121,6 +123,34 @@ class ForwardPassTest {
         blocks.grow(ta, lengthA);
         blocks.commit(ta, TokenIds.of(a), lengthA);
         return blocks.acquireCachedPrefix(blocks.newTable(model.prefixSalt(lengthB, null, null)), TokenIds.of(b));
+    }
+
+    @Test
+    void thePrefixSaltCarriesWhatChangesKv() throws Exception {
+        TinyQwen2Checkpoint.write(dir, dcaConfig(), DType.BF16, 1, 11);
+        SparseAttentionConfig budgets = SparseAttentionConfig.uniform(2, 4, 8, 16);
+        Path file = dir.resolve("budgets.json");
+        budgets.write(file);
+        EngineOptions options = EngineOptions.defaults().withKvBlockSize(BS).withSparse(true, 50, file);
+        String model = dir.toAbsolutePath().toString();
+        String dca = "chunk_size=32,local_size=8,original_max_position_embeddings=40";
+        String sparse = "sparse=" + sha256(budgets.canonicalJson()) + ";threshold=50";
+        try (Qwen2Model m = Qwen2Model.load(dir, options.withDcaScale(DcaScaleRule.REQUEST))) {
+            assertThat(m.prefixSalt(100, null, "tenant")).isEqualTo(new PrefixSalt(model, "fp32", dca, "request",
+                    Double.toString(1 + 0.1 * Math.log(100 / 40.0)), sparse, "tenant"));
+            // Up to P the temperature is 1; up to the threshold, or with sparse off, blocks are computed densely.
+            assertThat(m.prefixSalt(40, null, null)).isEqualTo(new PrefixSalt(model, "fp32", dca, "request", "", "", null));
+            assertThat(m.prefixSalt(100, false, null).sparse()).isEmpty();
+        }
+        try (Qwen2Model m = Qwen2Model.load(dir, options.withDca(false))) {
+            assertThat(m.prefixSalt(100, null, null)).isEqualTo(new PrefixSalt(model, "fp32", "none", "position", "", sparse, null));
+        }
+        assertThat(budgets.canonicalJson()).startsWith("[{\"0\":[\"vertical_and_slash\",8,16],\"1\":");
+    }
+
+    private static String sha256(String s) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
     }
 
     @Test
