@@ -150,22 +150,35 @@ public final class CpuBackend implements Backend {
         boolean anyPairs = false;
         for (Tensor w : parts) anyPairs |= pairs(w, n);
         if (anyPairs) for (int t = 0; t < n; t++) split[t] = evenOdd(x, t * cols, cols);
-        parallelFor(tasksBefore[parts.length], task -> {
-            int p = 0;
-            while (task >= tasksBefore[p + 1]) p++;
-            Tensor w = parts[p];
-            int r0 = (task - tasksBefore[p]) * perTask[p] * ROW_BLOCK;
-            int r1 = Math.min(w.rows(), r0 + perTask[p] * ROW_BLOCK);
-            int outOff = firstRow[p];
-            if (n <= 2) {
-                if (pairs(w, n)) matvecBf16Pairs(w, split, cols, r0, r1, out, outStride, outOff);
-                else for (int t = 0; t < n; t++) matvecRows(w, x, t * cols, cols, r0, r1, out, t * outStride + outOff);
-            } else {
+        int tasks = tasksBefore[parts.length];
+        // Two loops rather than one with a branch, so that each stays small enough for the JIT to inline its kernel.
+        if (n <= 2) {
+            parallelFor(tasks, task -> {
+                int p = partOf(task, tasksBefore);
+                Tensor w = parts[p];
+                int r0 = (task - tasksBefore[p]) * perTask[p] * ROW_BLOCK;
+                int r1 = Math.min(w.rows(), r0 + perTask[p] * ROW_BLOCK);
+                if (pairs(w, n)) matvecBf16Pairs(w, split, cols, r0, r1, out, outStride, firstRow[p]);
+                else for (int t = 0; t < n; t++) matvecRows(w, x, t * cols, cols, r0, r1, out, t * outStride + firstRow[p]);
+            });
+        } else {
+            parallelFor(tasks, task -> {
+                int p = partOf(task, tasksBefore);
+                Tensor w = parts[p];
+                int r0 = (task - tasksBefore[p]) * ROW_BLOCK;
+                int r1 = Math.min(w.rows(), r0 + ROW_BLOCK);
                 float[] tmp = scratch(ROW_BLOCK * cols);
                 for (int r = r0; r < r1; r++) widenRow(w, r, cols, tmp, (r - r0) * cols);
-                for (int t = 0; t < n; t++) dotBlock(tmp, r1 - r0, x, t * cols, cols, out, t * outStride + outOff + r0);
-            }
-        });
+                for (int t = 0; t < n; t++) dotBlock(tmp, r1 - r0, x, t * cols, cols, out, t * outStride + firstRow[p] + r0);
+            });
+        }
+    }
+
+    /** The stacked part a flat task index falls in. */
+    private static int partOf(int task, int[] tasksBefore) {
+        int p = 0;
+        while (task >= tasksBefore[p + 1]) p++;
+        return p;
     }
 
     private static boolean pairs(Tensor w, int n) {
