@@ -1,11 +1,14 @@
 package dev.longctx.engine;
 
+import dev.longctx.engine.attention.DcaScaleRule;
+import dev.longctx.engine.backend.Device;
 import java.nio.file.Path;
 
 /**
  * How the engine runs a model: everything a CLI flag or a service setting can change.
  *
- * @param maxPrefillChunk     most prompt tokens per prefill piece (chunked prefill; bounds activations)
+ * @param maxPrefillChunk     most tokens per step (chunked prefill); bounds the activations, which are allocated
+ *                            once for a step of this many tokens
  * @param kvBlockSize         tokens per paged KV block; must divide the DCA chunk length L when DCA is on
  * @param kvCacheBytes        KV memory budget in bytes (0 = use kvCacheBlocks)
  * @param kvCacheBlocks       KV memory budget in blocks (used when kvCacheBytes is 0)
@@ -14,6 +17,8 @@ import java.nio.file.Path;
  * @param sparse              allow sparse prefill when a sparse config is present
  * @param sparseThreshold     prompts longer than this use sparse prefill
  * @param sparseConfig        sparse_attention_config.json; null = look beside the weights
+ * @param device              which backend computes ({@code --device}); the library default is the CPU
+ * @param dcaScale            which length the DCA temperature of a query uses ({@code --dca-scale})
  */
 public record EngineOptions(
         int maxPrefillChunk,
@@ -24,35 +29,51 @@ public record EngineOptions(
         boolean dca,
         boolean sparse,
         int sparseThreshold,
-        Path sparseConfig) {
+        Path sparseConfig,
+        Device device,
+        DcaScaleRule dcaScale) {
 
     public static final int DEFAULT_SPARSE_THRESHOLD = 32768;
 
+    public EngineOptions {
+        if (device == null) throw new IllegalArgumentException("device must be set (cpu, cuda or auto)");
+        if (dcaScale == null) throw new IllegalArgumentException("the DCA scale rule must be set (position or request)");
+    }
+
     public static EngineOptions defaults() {
-        return new EngineOptions(2048, 16, 0, 4096, 0, true, true, DEFAULT_SPARSE_THRESHOLD, null);
+        return new EngineOptions(2048, 16, 0, 4096, 0, true, true, DEFAULT_SPARSE_THRESHOLD, null, Device.CPU,
+                DcaScaleRule.POSITION);
     }
 
     public EngineOptions withMaxPrefillChunk(int n) {
-        return new EngineOptions(n, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig);
+        return new EngineOptions(n, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale);
     }
 
     public EngineOptions withKvBlockSize(int n) {
-        return new EngineOptions(maxPrefillChunk, n, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig);
+        return new EngineOptions(maxPrefillChunk, n, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale);
     }
 
     public EngineOptions withKvCacheBlocks(int n) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, 0, n, threads, dca, sparse, sparseThreshold, sparseConfig);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, 0, n, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale);
     }
 
     public EngineOptions withDca(boolean on) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, on, sparse, sparseThreshold, sparseConfig);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, on, sparse, sparseThreshold, sparseConfig, device, dcaScale);
     }
 
     public EngineOptions withSparse(boolean on, int threshold, Path config) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, on, threshold, config);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, on, threshold, config, device, dcaScale);
     }
 
     public EngineOptions withThreads(int n) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, n, dca, sparse, sparseThreshold, sparseConfig);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, n, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale);
+    }
+
+    public EngineOptions withDevice(Device d) {
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, d, dcaScale);
+    }
+
+    public EngineOptions withDcaScale(DcaScaleRule rule) {
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, rule);
     }
 }

@@ -1,23 +1,19 @@
 package dev.longctx.engine.attention;
 
-import dev.longctx.engine.kv.SequenceKv;
+import dev.longctx.engine.kv.KvCache;
 
 /**
- * The one attention call of the forward pass. Whether it computes dense RoPE attention, Dual Chunk Attention or
- * sparse vertical-slash prefill is decided inside, from the geometry, the options and the query count; the
- * forward pass never forks on it.
+ * The one attention of the forward pass, for every sequence of a step at once. Whether it computes dense RoPE
+ * attention, Dual Chunk Attention or sparse vertical-slash prefill is decided inside, per sequence, from the
+ * geometry and the step's metadata; the forward pass never forks on it. One implementation per backend.
  */
 public interface Attention {
 
+    AttentionGeometry geometry();
+
     /**
-     * Attention output for {@code n} new tokens of one sequence at absolute positions [start, start + n).
-     *
-     * @param layer   layer index (selects the KV cache layer and any per-layer sparse budget)
-     * @param q       n × qDim raw queries (bias added, not rotated): rotation depends on which keys they meet
-     * @param kv      the sequence's KV view; keys/values of positions [0, start + n) are already written, keys
-     *                rotated at {@link AttentionGeometry#keyPosition}
-     * @param options per-call settings (DCA scale length, sparse switch, recall recording)
-     * @param out     n × qDim output, overwritten
+     * Prepares a step: called once per step, before the layers, with metadata flattened once by the model runner
+     * (a GPU uploads it here; the CPU splits sequences into DCA pieces here).
      */
-    void forward(int layer, float[] q, int n, int start, SequenceKv kv, AttentionOptions options, float[] out);
+    AttentionStep begin(StepMetadata step, KvCache cache);
 }

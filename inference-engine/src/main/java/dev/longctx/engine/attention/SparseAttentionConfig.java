@@ -206,4 +206,36 @@ public record SparseAttentionConfig(List<List<HeadBudget>> layers) {
         }
         return JSON.writeValueAsString(root);
     }
+
+    /**
+     * The budgets alone as compact JSON, for naming KV blocks (ALGORITHMS.md §5): a list with one object per layer,
+     * keys the head indices in ascending order, values {@code ["vertical_and_slash",vertical_size,slash_size]}, no
+     * whitespace. Scores are left out: they do not change K/V.
+     */
+    public String canonicalJson() {
+        StringBuilder sb = new StringBuilder("[");
+        for (int l = 0; l < layers.size(); l++) {
+            if (l > 0) sb.append(',');
+            sb.append('{');
+            List<HeadBudget> layer = layers.get(l);
+            for (int h = 0; h < layer.size(); h++) {
+                if (h > 0) sb.append(',');
+                sb.append('"').append(h).append("\":[\"").append(VERTICAL_AND_SLASH).append("\",")
+                        .append(layer.get(h).verticalSize()).append(',').append(layer.get(h).slashSize()).append(']');
+            }
+            sb.append('}');
+        }
+        return sb.append(']').toString();
+    }
+
+    /** SHA-256 (hex) of {@link #canonicalJson()}: what the prefix-block salt names these budgets by. */
+    public String identity() {
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(canonicalJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.util.HexFormat.of().formatHex(d);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK always has SHA-256", e);
+        }
+    }
 }

@@ -17,7 +17,7 @@ final class SparsePrefill {
     record HeadPlan(VerticalSlash.Selection selection, int[][] fallback) {}
 
     static void run(CpuAttention attn, PieceQueries pq, int layer, SequenceKv kv, float scale,
-                    SparseAttentionConfig.HeadBudget[] budgets, int start, float[] out, RecallTally tally,
+                    SparseAttentionConfig.HeadBudget[] budgets, float[] out, RecallTally tally,
                     RecallRecorder recorder) {
         AttentionGeometry g = attn.geometry();
         Piece piece = pq.piece();
@@ -42,7 +42,7 @@ final class SparsePrefill {
             int h = task / blocks;
             int r0 = (task % blocks) * CpuAttention.ROW_BLOCK;
             int rows = Math.min(CpuAttention.ROW_BLOCK, piece.rows() - r0);
-            int outOff = (piece.begin() - start + r0) * qDim + h * headDim;
+            int outOff = pq.outRow(r0) * qDim + h * headDim;
             float[] lse = new float[rows];
             Keys[] keys = blockKeys(plans[h], piece, r0, rows);
             sparseBlock(pq, layer, kv, scale, h, h / g.groupSize(), r0, rows, keys, out, outOff, qDim, lse);

@@ -4,7 +4,8 @@
  *
  * <ul>
  *   <li>{@link dev.longctx.engine.attention.CpuAttention} — the one {@link dev.longctx.engine.attention.Attention}
- *       call: dense RoPE, DCA, sparse prefill, recall recording.</li>
+ *       call per layer for a whole step ({@link dev.longctx.engine.attention.StepMetadata}): K/V write by slot, then
+ *       per sequence dense RoPE, DCA or sparse prefill, recall recording.</li>
  *   <li>{@link dev.longctx.engine.attention.PartAttention} — the primitive: rotated query rows vs a key range or
  *       index set of one KV head, causal or not, returning O and LSE (online softmax, fp32); and the LSE merge.
  *       {@link dev.longctx.engine.attention.KeyTile} is its inner loop: 64 keys gathered once, K transposed so a
@@ -28,6 +29,9 @@
  *       lowest key indices for verticals and the nearest diagonals for slashes; budgets above the key count keep
  *       everything.</li>
  *   <li>All attention arithmetic, estimation included, is fp32; exp is the Vector API's lanewise EXP.</li>
+ *   <li>The DCA temperature ({@link dev.longctx.engine.attention.DcaScaleRule}): under the request rule every row's
+ *       logits are multiplied by s_f(T)²/√d; under the position rule each rotated query row is multiplied by its own
+ *       s_f(p + 1)² (in fp32) and the logits by 1/√d. Both apply to every part and to sparse estimation.</li>
  * </ul>
  */
 package dev.longctx.engine.attention;

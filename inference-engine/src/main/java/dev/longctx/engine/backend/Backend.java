@@ -1,41 +1,94 @@
 package dev.longctx.engine.backend;
 
+import dev.longctx.engine.attention.Attention;
+import dev.longctx.engine.attention.AttentionGeometry;
+import dev.longctx.engine.attention.SparseAttentionConfig;
+import dev.longctx.engine.kv.KvCache;
+import dev.longctx.engine.kv.KvCacheSpec;
+import dev.longctx.engine.weights.DType;
 import dev.longctx.engine.weights.Tensor;
+import java.util.List;
 
 /**
- * The dense math of the forward pass, one implementation per device. Activations are row-major fp32
- * {@code [n, dim]}; weights are checkpoint tensors in their stored dtype (bf16/f16/f32) and are never upcast
- * as a whole. Attention is not here: it lives behind {@link dev.longctx.engine.attention.Attention}.
+ * One device: its memory (activation buffers, weights, the KV cache), the dense math of the forward pass, and the
+ * attention that runs there. The forward pass calls only this interface and {@link Attention}, so a CUDA backend
+ * sits behind it with activations that never leave the GPU: every op reads and writes {@link DeviceBuffer}s, and
+ * host arrays appear only as small per-step metadata (token ids, row indices) and in {@link #copyToHost}.
+ *
+ * <p>Ops work on the first {@code n} rows of their buffers (a step of n tokens in buffers sized for the largest
+ * step). Activations are fp32 {@code [n, cols]} row-major; accumulation is fp32 whatever the weights' dtype.
+ * Ops of one backend run in call order (a GPU backend queues them on one stream; {@link #copyToHost} waits).
  */
 public interface Backend extends AutoCloseable {
 
-    /** {@code out[t, r] = Σ_c x[t, c] · w[r, c]} for t < n: a linear layer without bias, fp32 accumulation. */
-    void matmul(Tensor w, float[] x, int n, float[] out);
+    /** The provider name: "cpu", "cuda". */
+    String name();
 
-    /** Like {@link #matmul} over only the rows {@code rows[i]} of x (e.g. lm_head on the tokens whose logits are needed). */
-    default void matmulRows(Tensor w, float[] x, int[] rows, int dim, float[] out) {
-        float[] gathered = new float[rows.length * dim];
-        for (int i = 0; i < rows.length; i++) System.arraycopy(x, rows[i] * dim, gathered, i * dim, dim);
-        matmul(w, gathered, rows.length, out);
-    }
-
-    /** Embedding rows for token ids: {@code out[t] = table[ids[t]]} in fp32. */
-    void embed(Tensor table, int[] ids, float[] out);
-
-    /** RMSNorm over each of n rows of width dim, in fp32: {@code x / sqrt(mean(x²) + eps) * weight}. */
-    void rmsNorm(float[] x, int n, int dim, float[] weight, double eps, float[] out);
-
-    /** {@code gate[i] = silu(gate[i]) * up[i]} for the first len elements. */
-    void siluMul(float[] gate, float[] up, int len);
-
-    /** {@code x[t, :] += bias} for every row t < n. */
-    void addBias(float[] x, int n, float[] bias);
-
-    /** {@code acc[i] += delta[i]} for the first len elements (residual connections). */
-    void add(float[] acc, float[] delta, int len);
-
-    /** Worker threads this backend uses. */
+    /** Worker threads (CPU) or 1 (a GPU stream). */
     int threads();
+
+    // ---- memory ----
+
+    /**
+     * A zeroed fp32 buffer of {@code rows × cols}.
+     *
+     * @throws IllegalArgumentException when this backend cannot hold one buffer that large (with the numbers)
+     */
+    DeviceBuffer allocate(long rows, long cols);
+
+    /** Copies {@code src} (whole rows, row-major) into dst from row {@code firstRow}. */
+    void copyFromHost(float[] src, DeviceBuffer dst, long firstRow);
+
+    /** Copies rows [firstRow, firstRow + rows) of src to {@code dst} (row-major, from dst[0]); waits for pending ops. */
+    void copyToHost(DeviceBuffer src, long firstRow, int rows, float[] dst);
+
+    /** A checkpoint tensor (matrix or vector, any stored dtype) made available to this backend's ops. */
+    Weight upload(Tensor tensor);
+
+    /**
+     * Tensors with the same column count stacked by rows into one weight: q/k/v projections (and their biases)
+     * become one GEMM and one bias add, gate and up one GEMM. Vectors are concatenated.
+     */
+    Weight uploadStacked(String name, List<Tensor> parts);
+
+    /** The dtype this backend keeps K/V in (fp32 on the CPU, bf16 on a GPU). */
+    DType kvDtype();
+
+    /** A paged KV cache of this backend's dtype; {@code spec.dtype()} must be {@link #kvDtype()}. */
+    KvCache newKvCache(KvCacheSpec spec);
+
+    /**
+     * This backend's attention for a model.
+     *
+     * @param sparse          per-layer, per-head sparse budgets; null disables sparse prefill
+     * @param sparseThreshold sequences whose request length is at most this prefill densely
+     */
+    Attention newAttention(AttentionGeometry geometry, SparseAttentionConfig sparse, int sparseThreshold);
+
+    // ---- ops; each works on the first n rows ----
+
+    /** {@code out[t] = table[ids[t]]} for t < n. @throws IllegalArgumentException for an id outside the table */
+    void embed(Weight table, int[] ids, int n, DeviceBuffer out);
+
+    /** RMSNorm of each row in fp32: {@code x / sqrt(mean(x²) + eps) * weight}. out may not be x. */
+    void rmsNorm(DeviceBuffer x, int n, Weight weight, double eps, DeviceBuffer out);
+
+    /** {@code out[t, r] = Σ_c x[t, c] · w[r, c]}: a linear layer without bias, out [n, w.rows], x [n, w.cols]. */
+    void matmul(Weight w, DeviceBuffer x, int n, DeviceBuffer out);
+
+    /** {@code x[t, :] += bias} for t < n; bias has x.cols elements. */
+    void addBias(DeviceBuffer x, int n, Weight bias);
+
+    /**
+     * SwiGLU over a stacked gate/up result: with I = out.cols, {@code out[t, i] = silu(gateUp[t, i]) · gateUp[t, I + i]}.
+     */
+    void siluMul(DeviceBuffer gateUp, int n, DeviceBuffer out);
+
+    /** {@code acc[t, :] += delta[t, :]} for t < n (residual connections). */
+    void add(DeviceBuffer acc, DeviceBuffer delta, int n);
+
+    /** {@code out[i] = x[rows[from + i]]} for i < count: the rows whose logits are wanted. */
+    void gatherRows(DeviceBuffer x, int[] rows, int from, int count, DeviceBuffer out);
 
     @Override
     default void close() {}

@@ -1,6 +1,8 @@
 package dev.longctx.engine.cli;
 
 import dev.longctx.engine.EngineOptions;
+import dev.longctx.engine.attention.DcaScaleRule;
+import dev.longctx.engine.backend.Device;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -32,8 +34,22 @@ public class EngineFlags {
             description = "Tokens per paged KV block; must divide the DCA chunk length (default: 16).")
     Integer kvBlockSize;
 
+    @Option(names = "--device", paramLabel = "cpu|cuda|auto",
+            description = "Where the model runs: auto takes a CUDA GPU where one works, else the CPU, and says which (default: ${DEFAULT-VALUE}).")
+    String device = "auto";
+
+    @Option(names = "--dca-scale", paramLabel = "position|request",
+            description = "DCA temperature: position (each query at s_f(p + 1); prefix caching exact) or request "
+                    + "(every query at s_f(T), T the request's length; the open implementation's rule) (default: ${DEFAULT-VALUE}).")
+    String dcaScale = "position";
+
     public EngineOptions toOptions() {
         EngineOptions o = EngineOptions.defaults();
+        try {
+            o = o.withDevice(Device.parse(device)).withDcaScale(DcaScaleRule.parse(dcaScale));
+        } catch (IllegalArgumentException e) {
+            throw new CliException(e.getMessage());
+        }
         if (prefillChunk != null) {
             if (prefillChunk < 1) throw new CliException("--prefill-chunk must be at least 1, got " + prefillChunk);
             o = o.withMaxPrefillChunk(prefillChunk);

@@ -1,59 +1,38 @@
 package dev.longctx.engine.kv;
 
 /**
- * Paged K/V storage for every layer: {@code numBlocks} blocks of {@code blockSize} token slots each. A slot holds
- * {@code kvDim = numKvHeads * headDim} floats for K and the same for V. Keys are stored already rotated (at
- * position p, or p mod L under DCA) so that a cached block is valid for any later request.
+ * Paged K/V memory for every layer, owned by a backend (host memory for the CPU, device memory for a GPU).
+ * Which blocks belong to which sequence is not its business: block ids come from {@link BlockManager}, and the
+ * attention writes and reads K/V through them. Keys are stored already rotated (at p, or p mod L under DCA) and
+ * without the DCA temperature, so a cached block is valid for any later request with the same prefix salt.
  *
- * <p>Which blocks belong to which sequence is not this class's business: that is {@link BlockAllocator} and the
- * per-sequence block tables. This is only memory, addressed by (layer, block, slot).
+ * <p>Blocks move between instances (a prefix computed on one server, used on another) as bytes in one layout:
+ * <pre>
+ *   for layer in 0 .. numLayers-1:
+ *     K: for slot in 0 .. blockSize-1, for kvHead in 0 .. numKvHeads-1, for i in 0 .. headDim-1: one element
+ *     V: the same
+ * </pre>
+ * Elements are {@link KvCacheSpec#dtype()}, little-endian (fp32: IEEE 754 single; bf16: the top 16 bits of one);
+ * the total is {@link KvCacheSpec#bytesPerBlock()}. Slots past a sequence's length hold whatever was there.
  */
-public final class KvCache {
-    private final int numLayers;
-    private final int numBlocks;
-    private final int blockSize;
-    private final int numKvHeads;
-    private final int headDim;
-    private final int kvDim;
-    private final float[][][] keys;   // [layer][block] -> blockSize * kvDim, allocated on first write
-    private final float[][][] values;
+public interface KvCache extends AutoCloseable {
 
-    public KvCache(int numLayers, int numBlocks, int blockSize, int numKvHeads, int headDim) {
-        if (blockSize <= 0 || numBlocks <= 0) {
-            throw new IllegalArgumentException("KV cache needs blockSize > 0 and numBlocks > 0");
-        }
-        this.numLayers = numLayers;
-        this.numBlocks = numBlocks;
-        this.blockSize = blockSize;
-        this.numKvHeads = numKvHeads;
-        this.headDim = headDim;
-        this.kvDim = numKvHeads * headDim;
-        this.keys = new float[numLayers][numBlocks][];
-        this.values = new float[numLayers][numBlocks][];
-    }
+    KvCacheSpec spec();
 
-    public int numLayers() { return numLayers; }
-    public int numBlocks() { return numBlocks; }
-    public int blockSize() { return blockSize; }
-    public int numKvHeads() { return numKvHeads; }
-    public int headDim() { return headDim; }
-    public int kvDim() { return kvDim; }
+    default int numLayers() { return spec().numLayers(); }
+    default int numBlocks() { return spec().numBlocks(); }
+    default int blockSize() { return spec().blockSize(); }
+    default int numKvHeads() { return spec().numKvHeads(); }
+    default int headDim() { return spec().headDim(); }
+    default int kvDim() { return spec().kvDim(); }
+    default long bytesPerBlock() { return spec().bytesPerBlock(); }
 
-    /** Bytes a block takes across all layers (K and V, fp32). */
-    public long bytesPerBlock() {
-        return 2L * numLayers * blockSize * kvDim * Float.BYTES;
-    }
+    /** One block's K/V of every layer, in the layout above. */
+    byte[] readBlock(int block);
 
-    /** The K storage of one block of one layer: slot s, KV head h starts at {@code (s * kvDim) + h * headDim}. */
-    public float[] keyBlock(int layer, int block) {
-        float[] b = keys[layer][block];
-        if (b == null) b = keys[layer][block] = new float[blockSize * kvDim];
-        return b;
-    }
+    /** Overwrites one block's K/V of every layer from bytes in the layout above. */
+    void writeBlock(int block, byte[] data);
 
-    public float[] valueBlock(int layer, int block) {
-        float[] b = values[layer][block];
-        if (b == null) b = values[layer][block] = new float[blockSize * kvDim];
-        return b;
-    }
+    @Override
+    default void close() {}
 }

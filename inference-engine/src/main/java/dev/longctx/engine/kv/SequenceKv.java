@@ -1,11 +1,11 @@
 package dev.longctx.engine.kv;
 
 /**
- * One sequence's view of the {@link KvCache}: its block table and how many token positions are valid. Token t
- * lives in block {@code blockTable[t / blockSize]}, slot {@code t % blockSize}. The forward pass reads and writes
+ * One sequence's view of a {@link HostKvCache}: its block table and how many token positions are valid. Token t
+ * lives in block {@code blockTable[t / blockSize]}, slot {@code t % blockSize}. The CPU attention reads and writes
  * K/V only through this view.
  */
-public record SequenceKv(KvCache cache, int[] blockTable, int length) {
+public record SequenceKv(HostKvCache cache, int[] blockTable, int length) {
 
     public SequenceKv {
         if ((long) blockTable.length * cache.blockSize() < length) {

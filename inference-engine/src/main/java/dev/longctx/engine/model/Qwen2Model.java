@@ -1,33 +1,38 @@
 package dev.longctx.engine.model;
 
+import dev.longctx.common.prefix.PrefixFacts;
 import dev.longctx.engine.EngineOptions;
 import dev.longctx.engine.attention.Attention;
 import dev.longctx.engine.attention.AttentionGeometry;
+import dev.longctx.engine.attention.AttentionStep;
 import dev.longctx.engine.attention.CpuAttention;
-import dev.longctx.engine.attention.Rope;
+import dev.longctx.engine.attention.DcaScaleRule;
+import dev.longctx.engine.attention.RecallRecorder;
 import dev.longctx.engine.attention.SparseAttentionConfig;
+import dev.longctx.engine.attention.StepMetadata;
 import dev.longctx.engine.backend.Backend;
-import dev.longctx.engine.backend.cpu.CpuBackend;
+import dev.longctx.engine.backend.Backends;
+import dev.longctx.engine.backend.Weight;
 import dev.longctx.engine.kv.KvCache;
-import dev.longctx.engine.kv.SequenceKv;
+import dev.longctx.engine.kv.KvCacheSpec;
 import dev.longctx.engine.weights.Checkpoint;
 import dev.longctx.engine.weights.CheckpointValidator;
 import dev.longctx.engine.weights.Tensor;
-import dev.longctx.engine.weights.WeightReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Qwen2ForCausalLM: embedding → N × (attention block, MLP block) → final RMSNorm → lm_head.
- * The whole forward pass is {@link #forward}; the choice between dense, DCA and sparse attention is made inside
- * the one {@link Attention} call.
+ * The whole forward pass is {@link #forward}, on the buffers and weights of one {@link Backend}; the choice between
+ * dense, DCA and sparse attention is made inside the one {@link Attention} call per layer.
  */
 public final class Qwen2Model implements AutoCloseable {
 
-    /** One decoder layer's weights. Norm weights and biases are small, so they are kept widened to fp32. */
-    private record Layer(float[] inputNorm, Tensor wq, float[] bq, Tensor wk, float[] bk, Tensor wv, float[] bv,
-                         Tensor wo, float[] postNorm, Tensor gate, Tensor up, Tensor down) {}
+    /** One decoder layer's weights on the backend: q/k/v stacked into one matrix (and one bias), gate/up likewise. */
+    private record Layer(Weight inputNorm, Weight qkv, Weight qkvBias, Weight o, Weight postNorm, Weight gateUp,
+                         Weight down) {}
 
     private final Path modelDir;
     private final EngineOptions options;
@@ -37,40 +42,48 @@ public final class Qwen2Model implements AutoCloseable {
     private final Backend backend;
     private final Attention attention;
     private final AttentionGeometry geometry;
-    private final Rope rope;
-    private final Tensor embedding;
-    private final Tensor lmHead;
-    private final float[] finalNorm;
+    private final SparseAttentionConfig sparseConfig;
+    /** The sparse budgets' identity in the prefix salt (hashed once, not per request); null without budgets. */
+    private final String sparseIdentity;
+    private final Weight embedding;
+    private final Weight lmHead;
+    private final Weight finalNorm;
     private final Layer[] layers;
+    private final Activations act;
     /** Wall time spent inside attention since load: lets benchmarks separate attention from the dense layers. */
-    private final java.util.concurrent.atomic.LongAdder attentionNanos = new java.util.concurrent.atomic.LongAdder();
+    private final LongAdder attentionNanos = new LongAdder();
 
-    private Qwen2Model(Path modelDir, EngineOptions options, ModelConfig config, GenerationConfig generationConfig, Checkpoint checkpoint,
-                       Backend backend, AttentionGeometry geometry, Attention attention) {
+    private Qwen2Model(Path modelDir, EngineOptions options, ModelConfig config, GenerationConfig generationConfig,
+                       Checkpoint checkpoint, Backend backend, AttentionGeometry geometry, SparseAttentionConfig sparse) {
         this.modelDir = modelDir;
         this.options = options;
         this.config = config;
         this.generationConfig = generationConfig;
         this.checkpoint = checkpoint;
         this.backend = backend;
-        this.attention = attention;
         this.geometry = geometry;
-        this.rope = new Rope(config.headDim(), config.ropeTheta());
-        this.embedding = checkpoint.tensor(Qwen2TensorNames.EMBED_TOKENS);
+        this.sparseConfig = sparse;
+        this.sparseIdentity = sparse == null ? null : sparse.identity();
+        this.attention = backend.newAttention(geometry, sparse, options.sparseThreshold());
+        this.embedding = backend.upload(checkpoint.tensor(Qwen2TensorNames.EMBED_TOKENS));
         this.lmHead = config.tieWordEmbeddings() && !checkpoint.has(Qwen2TensorNames.LM_HEAD)
-                ? embedding : checkpoint.tensor(Qwen2TensorNames.LM_HEAD);
-        this.finalNorm = WeightReader.toFloatArray(checkpoint.tensor(Qwen2TensorNames.FINAL_NORM));
+                ? embedding : backend.upload(checkpoint.tensor(Qwen2TensorNames.LM_HEAD));
+        this.finalNorm = backend.upload(checkpoint.tensor(Qwen2TensorNames.FINAL_NORM));
         this.layers = new Layer[config.numLayers()];
         for (int i = 0; i < layers.length; i++) {
             layers[i] = new Layer(
-                    floats(i, Qwen2TensorNames.INPUT_NORM),
-                    tensor(i, Qwen2TensorNames.Q_WEIGHT), floats(i, Qwen2TensorNames.Q_BIAS),
-                    tensor(i, Qwen2TensorNames.K_WEIGHT), floats(i, Qwen2TensorNames.K_BIAS),
-                    tensor(i, Qwen2TensorNames.V_WEIGHT), floats(i, Qwen2TensorNames.V_BIAS),
-                    tensor(i, Qwen2TensorNames.O_WEIGHT),
-                    floats(i, Qwen2TensorNames.POST_ATTENTION_NORM),
-                    tensor(i, Qwen2TensorNames.GATE_WEIGHT), tensor(i, Qwen2TensorNames.UP_WEIGHT), tensor(i, Qwen2TensorNames.DOWN_WEIGHT));
+                    backend.upload(tensor(i, Qwen2TensorNames.INPUT_NORM)),
+                    backend.uploadStacked("layer " + i + " qkv", List.of(tensor(i, Qwen2TensorNames.Q_WEIGHT),
+                            tensor(i, Qwen2TensorNames.K_WEIGHT), tensor(i, Qwen2TensorNames.V_WEIGHT))),
+                    backend.uploadStacked("layer " + i + " qkv bias", List.of(tensor(i, Qwen2TensorNames.Q_BIAS),
+                            tensor(i, Qwen2TensorNames.K_BIAS), tensor(i, Qwen2TensorNames.V_BIAS))),
+                    backend.upload(tensor(i, Qwen2TensorNames.O_WEIGHT)),
+                    backend.upload(tensor(i, Qwen2TensorNames.POST_ATTENTION_NORM)),
+                    backend.uploadStacked("layer " + i + " gate_up", List.of(tensor(i, Qwen2TensorNames.GATE_WEIGHT),
+                            tensor(i, Qwen2TensorNames.UP_WEIGHT))),
+                    backend.upload(tensor(i, Qwen2TensorNames.DOWN_WEIGHT)));
         }
+        this.act = Activations.allocate(backend, Activations.Shape.of(config, options.maxPrefillChunk()));
     }
 
     /** Loads and validates a Hugging Face model directory; {@code options.dca()} false drops DCA (--no-dca). */
@@ -81,6 +94,8 @@ public final class Qwen2Model implements AutoCloseable {
     /**
      * Like {@link #load(Path, EngineOptions)}, with sparse budgets given directly (calibration tries many) instead
      * of read from {@code options.sparseConfig()} or the model directory.
+     *
+     * @throws dev.longctx.engine.backend.BackendUnavailableException when {@code options.device()} cannot run here
      */
     public static Qwen2Model load(Path modelDir, EngineOptions options, SparseAttentionConfig sparseOverride) {
         ModelConfig config = ModelConfigLoader.load(modelDir);
@@ -88,14 +103,17 @@ public final class Qwen2Model implements AutoCloseable {
         GenerationConfig generation = GenerationConfigLoader.load(modelDir);
         SparseAttentionConfig sparse = sparseOverride != null ? sparseOverride : sparseConfig(modelDir, options, config);
         Checkpoint checkpoint = Checkpoint.open(modelDir);
+        Backend backend = null;
         try {
             CheckpointValidator.validate(config, checkpoint);
             AttentionGeometry geometry = AttentionGeometry.of(config);
             CpuAttention.checkBlockSize(geometry, options.kvBlockSize());
-            CpuBackend backend = new CpuBackend(options.threads());
-            Attention attention = new CpuAttention(geometry, sparse, options.sparseThreshold(), backend.pool());
-            return new Qwen2Model(modelDir, options, config, generation, checkpoint, backend, geometry, attention);
+            Backends.Choice choice = Backends.open(options);
+            backend = choice.backend();
+            if (choice.note() != null) System.err.println("longctx: " + choice.note());
+            return new Qwen2Model(modelDir, options, config, generation, checkpoint, backend, geometry, sparse);
         } catch (RuntimeException e) {
+            if (backend != null) backend.close();
             checkpoint.close();
             throw e;
         }
@@ -111,10 +129,6 @@ public final class Qwen2Model implements AutoCloseable {
 
     private Tensor tensor(int layer, String suffix) {
         return checkpoint.tensor(Qwen2TensorNames.layer(layer, suffix));
-    }
-
-    private float[] floats(int layer, String suffix) {
-        return WeightReader.toFloatArray(tensor(layer, suffix));
     }
 
     public ModelConfig config() { return config; }
@@ -135,116 +149,107 @@ public final class Qwen2Model implements AutoCloseable {
 
     public Backend backend() { return backend; }
 
-    /** A KV cache of {@code blocks} blocks shaped for this model. */
+    /** Most tokens one {@link #forward} step may hold: the activations were allocated for this many. */
+    public int maxTokensPerStep() { return act.maxTokens(); }
+
+    /** The shape of a KV cache of {@code blocks} blocks for this model on its backend. */
+    public KvCacheSpec kvCacheSpec(int blocks, int blockSize) {
+        return new KvCacheSpec(config.numLayers(), blocks, blockSize, config.numKvHeads(), config.headDim(), backend.kvDtype());
+    }
+
+    /** A KV cache of {@code blocks} blocks shaped for this model, owned by its backend. */
     public KvCache newKvCache(int blocks, int blockSize) {
-        return new KvCache(config.numLayers(), blocks, blockSize, config.numKvHeads(), config.headDim());
+        return backend.newKvCache(kvCacheSpec(blocks, blockSize));
+    }
+
+    /** A builder for one step's metadata under this model's block size and DCA temperature rule. */
+    public StepMetadata.Builder newStep(RecallRecorder recorder) {
+        return new StepMetadata.Builder(options.kvBlockSize(), options.dcaScale(), recorder);
     }
 
     /**
-     * One forward step over a batch of sequence chunks. The dense layers run on all tokens of the batch at once;
-     * attention runs per chunk against that chunk's own KV blocks.
-     *
-     * @return per chunk: null (Logits.NONE), the last token's logits [vocab], or every token's [n × vocab]
+     * Whether a request's prefill runs sparse: sparse allowed (the request's choice, else the engine's), budgets
+     * present, and the prompt longer than the threshold. Decode is always dense.
      */
-    public float[][] forward(List<SequenceChunk> chunks) {
-        int d = config.hiddenSize(), qDim = config.qDim(), kvDim = config.kvDim(), inter = config.intermediateSize();
-        int n = 0;
-        for (SequenceChunk c : chunks) n += c.tokens().length;
-        int[] ids = new int[n];
-        int[] rowStart = new int[chunks.size()];
-        for (int c = 0, r = 0; c < chunks.size(); c++) {
-            rowStart[c] = r;
-            int[] t = chunks.get(c).tokens();
-            System.arraycopy(t, 0, ids, r, t.length);
-            r += t.length;
+    public boolean sparsePrefill(Boolean requested, long promptLength) {
+        boolean allowed = requested != null ? requested : options.sparse();
+        return allowed && sparseConfig != null && promptLength > options.sparseThreshold();
+    }
+
+    /**
+     * What names this model's KV blocks (ALGORITHMS.md §5): everything that changes K/V contents, published by the
+     * serving instance so that anyone can name a prompt's blocks from its token ids ({@link PrefixFacts#salt}). Its
+     * sparse decision is {@link #sparsePrefill}'s.
+     *
+     * @param modelIdentity the checkpoint's name and content fingerprint, the same on every host (not a path)
+     */
+    public PrefixFacts prefixFacts(String modelIdentity, int blockSize) {
+        DcaConfig dca = config.dca();
+        KvCacheSpec block = kvCacheSpec(1, blockSize);
+        return new PrefixFacts(modelIdentity, block.dtypeName(),
+                dca == null ? PrefixFacts.dcaField(null, null, null)
+                        : PrefixFacts.dcaField(dca.chunkSize(), dca.localSize(), dca.originalMaxPositionEmbeddings()),
+                options.dcaScale().id(), dca == null ? 0 : dca.originalMaxPositionEmbeddings(), blockSize,
+                sparseIdentity, options.sparse(), options.sparseThreshold(), block.bytesPerBlock());
+    }
+
+    /**
+     * One forward step over a batch of sequences (their K/V go into {@code cache} through the step's slots). Reads
+     * top to bottom on the backend's preallocated buffers; the only host data are the step's metadata going in and
+     * the wanted logits coming out.
+     *
+     * @return one vocabulary-sized logits row per entry of {@code step.logitsRows()}, in that order
+     */
+    public synchronized float[][] forward(StepMetadata step, KvCache cache) {
+        int n = step.numTokens();
+        if (n > act.maxTokens()) {
+            throw new IllegalArgumentException("a step of " + n + " tokens is more than the " + act.maxTokens()
+                    + " the engine was sized for (max prefill chunk)");
         }
-
-        float[] x = new float[n * d];                 // residual stream [n, d]
-        float[] h = new float[n * d];                 // normed input of a block [n, d]
-        float[] q = new float[n * qDim], k = new float[n * kvDim], v = new float[n * kvDim];
-        float[] attnOut = new float[n * qDim];
-        float[] proj = new float[n * d];
-        float[] gate = new float[n * inter], up = new float[n * inter];
-        backend.embed(embedding, ids, x);
-
-        for (int l = 0; l < layers.length; l++) {
-            Layer w = layers[l];
-            // Attention block: h = rmsnorm(x); x += o_proj(attn(q, k, v))
-            backend.rmsNorm(x, n, d, w.inputNorm, config.rmsNormEps(), h);
-            backend.matmul(w.wq, h, n, q);
-            backend.addBias(q, n, w.bq);
-            backend.matmul(w.wk, h, n, k);
-            backend.addBias(k, n, w.bk);
-            backend.matmul(w.wv, h, n, v);
-            backend.addBias(v, n, w.bv);
-            for (int c = 0; c < chunks.size(); c++) writeKv(l, chunks.get(c), k, v, rowStart[c]);
-            for (int c = 0; c < chunks.size(); c++) {
-                SequenceChunk chunk = chunks.get(c);
-                int len = chunk.tokens().length;
-                float[] qc = slice(q, rowStart[c] * qDim, len * qDim);
-                float[] oc = new float[len * qDim];
+        double eps = config.rmsNormEps();
+        try (AttentionStep attn = attention.begin(step, cache)) {
+            backend.embed(embedding, step.tokenIds(), n, act.x());                   // x [n, d]
+            for (int l = 0; l < layers.length; l++) {
+                Layer w = layers[l];
+                // Attention block: x += o_proj(attn(rmsnorm(x)))
+                backend.rmsNorm(act.x(), n, w.inputNorm(), eps, act.h());            // h [n, d]
+                backend.matmul(w.qkv(), act.h(), n, act.qkv());                      // qkv [n, qDim + 2·kvDim]
+                backend.addBias(act.qkv(), n, w.qkvBias());
                 long t0 = System.nanoTime();
-                attention.forward(l, qc, len, chunk.start(), chunk.kv(), chunk.attention(), oc);
+                attn.forward(l, act.qkv(), act.attn());                              // K/V into the cache; attn [n, qDim]
                 attentionNanos.add(System.nanoTime() - t0);
-                System.arraycopy(oc, 0, attnOut, rowStart[c] * qDim, len * qDim);
-            }
-            backend.matmul(w.wo, attnOut, n, proj);
-            backend.add(x, proj, n * d);
+                backend.matmul(w.o(), act.attn(), n, act.proj());                    // proj [n, d]
+                backend.add(act.x(), act.proj(), n);
 
-            // MLP block: x += down(silu(gate(h)) * up(h)), h = rmsnorm(x)
-            backend.rmsNorm(x, n, d, w.postNorm, config.rmsNormEps(), h);
-            backend.matmul(w.gate, h, n, gate);
-            backend.matmul(w.up, h, n, up);
-            backend.siluMul(gate, up, n * inter);
-            backend.matmul(w.down, gate, n, proj);
-            backend.add(x, proj, n * d);
-        }
-        return logits(chunks, rowStart, x);
-    }
-
-    /** Rotates each new key at its cache position (p, or p mod L under DCA) and stores K/V in the chunk's blocks. */
-    private void writeKv(int layer, SequenceChunk chunk, float[] k, float[] v, int row0) {
-        SequenceKv kv = chunk.kv();
-        int kvDim = config.kvDim(), hd = config.headDim();
-        for (int i = 0; i < chunk.tokens().length; i++) {
-            int p = chunk.start() + i;
-            Rope.Angles angles = rope.angles(geometry.keyPosition(p));
-            float[] kb = kv.keys(layer, p), vb = kv.values(layer, p);
-            int src = (row0 + i) * kvDim;
-            for (int hk = 0; hk < config.numKvHeads(); hk++) {
-                int dst = kv.offset(p, hk);
-                rope.rotate(k, src + hk * hd, kb, dst, angles);
-                System.arraycopy(v, src + hk * hd, vb, dst, hd);
+                // MLP block: x += down(silu(gate(h)) * up(h)), h = rmsnorm(x)
+                backend.rmsNorm(act.x(), n, w.postNorm(), eps, act.h());
+                backend.matmul(w.gateUp(), act.h(), n, act.gateUp());                // gate | up [n, 2·inter]
+                backend.siluMul(act.gateUp(), n, act.act());                         // act [n, inter]
+                backend.matmul(w.down(), act.act(), n, act.proj());
+                backend.add(act.x(), act.proj(), n);
             }
         }
+        return logits(step.logitsRows());
     }
 
-    private float[][] logits(List<SequenceChunk> chunks, int[] rowStart, float[] x) {
-        int d = config.hiddenSize(), vocab = config.vocabSize();
-        float[][] result = new float[chunks.size()][];
-        for (int c = 0; c < chunks.size(); c++) {
-            SequenceChunk chunk = chunks.get(c);
-            int len = chunk.tokens().length;
-            int first = switch (chunk.logits()) {
-                case NONE -> -1;
-                case LAST -> rowStart[c] + len - 1;
-                case ALL -> rowStart[c];
-            };
-            if (first < 0) continue;
-            int rows = chunk.logits() == SequenceChunk.Logits.LAST ? 1 : len;
-            float[] normed = new float[rows * d];
-            backend.rmsNorm(slice(x, first * d, rows * d), rows, d, finalNorm, config.rmsNormEps(), normed);
-            float[] out = new float[rows * vocab];
-            backend.matmul(lmHead, normed, rows, out);
-            result[c] = out;
+    /**
+     * Final norm and lm_head for only the rows whose logits are wanted, in groups of the logits buffer's rows, then
+     * to the host. (Sampling on the device would replace the copy: ids instead of vocabulary-wide rows.)
+     */
+    private float[][] logits(int[] rows) {
+        int vocab = config.vocabSize();
+        float[][] out = new float[rows.length][];
+        for (int g = 0; g < rows.length; g += act.logitRows()) {
+            int m = Math.min(act.logitRows(), rows.length - g);
+            backend.gatherRows(act.x(), rows, g, m, act.last());                     // [m, d]
+            backend.rmsNorm(act.last(), m, finalNorm, config.rmsNormEps(), act.lastNormed());
+            backend.matmul(lmHead, act.lastNormed(), m, act.logits());               // [m, vocab]
+            for (int i = 0; i < m; i++) {
+                out[g + i] = new float[vocab];
+                backend.copyToHost(act.logits(), i, 1, out[g + i]);
+            }
         }
-        return result;
-    }
-
-    private static float[] slice(float[] a, int off, int len) {
-        float[] s = new float[len];
-        System.arraycopy(a, off, s, 0, len);
-        return s;
+        return out;
     }
 
     @Override

@@ -10,13 +10,13 @@
  *
  * <p>Wiring, for whoever builds the real engine:
  * <pre>{@code
- * KvCache cache = ...;                                       // geometry from the model config
- * BlockAllocator pool = BlockAllocator.forBudget(opts.kvCacheBytes(), opts.kvCacheBlocks(), cache.bytesPerBlock());
- * // the KvCache must have pool.numBlocks() blocks
- * BlockManager blocks = new BlockManager(pool, prefixFacts);   // what names a block: see PrefixFacts
+ * BlockAllocator pool = BlockAllocator.forBudget(opts.kvCacheBytes(), opts.kvCacheBlocks(),
+ *         model.kvCacheSpec(1, opts.kvBlockSize()).bytesPerBlock());
+ * KvCache cache = model.newKvCache(pool.numBlocks(), opts.kvBlockSize());   // owned by the model's backend
+ * BlockManager blocks = new BlockManager(pool, model.prefixFacts(identity, opts.kvBlockSize()));  // names blocks
  * var config = new LlmEngine.Config(new SchedulerConfig(opts.maxPrefillChunk(), maxSeqs, maxWaiting, maxModelLen),
- *         Set.copyOf(generationConfig.eosTokenIds()));
- * InferenceEngine engine = LlmEngine.start(config, blocks, qwen2Runner, Sampler::sample, tokenizerDecoder);
+ *         Set.copyOf(generationConfig.eosTokenIds()), config.vocabSize());
+ * InferenceEngine engine = LlmEngine.start(config, blocks, new Qwen2ModelRunner(model, cache), Sampler::sample, tokenizerDecoder);
  * }</pre>
  */
 package dev.longctx.engine.scheduler;

@@ -7,8 +7,6 @@ import dev.longctx.engine.kv.BlockManager;
 import dev.longctx.engine.kv.KvBlockIo;
 import dev.longctx.engine.kv.KvCache;
 import dev.longctx.engine.kv.KvCacheBlockIo;
-import dev.longctx.engine.attention.SparseAttentionConfig;
-import dev.longctx.engine.model.DcaConfig;
 import dev.longctx.engine.model.ModelConfig;
 import dev.longctx.engine.model.Qwen2Model;
 import dev.longctx.engine.sampling.Sampler;
@@ -17,12 +15,7 @@ import dev.longctx.engine.scheduler.SchedulerConfig;
 import dev.longctx.engine.tokenizer.HfTokenizer;
 import dev.longctx.engine.tokenizer.TextTokenizer;
 import dev.longctx.common.prefix.PrefixFacts;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -37,14 +30,15 @@ public final class Engines {
         try {
             tokenizer = HfTokenizer.load(modelDir);
             ModelConfig config = model.config();
-            KvCache probe = model.newKvCache(1, options.kvBlockSize());
             BlockAllocator allocator = BlockAllocator.forBudget(options.kvCacheBytes(), options.kvCacheBlocks(),
-                    probe.bytesPerBlock());
+                    model.kvCacheSpec(1, options.kvBlockSize()).bytesPerBlock());
             KvCache cache = model.newKvCache(allocator.numBlocks(), options.kvBlockSize());
-            BlockManager blocks = new BlockManager(allocator, prefixFacts(modelDir, options, config, probe));
+            BlockManager blocks = new BlockManager(allocator, model.prefixFacts(ModelFingerprint.of(modelDir), options.kvBlockSize()));
             int maxModelLen = serving.maxModelLen() > 0 ? serving.maxModelLen() : config.maxPositionEmbeddings();
             SchedulerConfig scheduler = new SchedulerConfig(options.maxPrefillChunk(), serving.maxNumSeqs(),
                     serving.maxWaiting(), maxModelLen);
+            // Block names carry everything that changes K/V: the model, the cache dtype, DCA and its temperature
+            // rule, sparse prefill (ALGORITHMS.md §5).
             LlmEngine.Config engineConfig = new LlmEngine.Config(scheduler,
                     StopChecker.eosIds(config, model.generationConfig()), config.vocabSize());
             LlmEngine engine = LlmEngine.start(engineConfig, blocks, new Qwen2ModelRunner(model, cache),
@@ -52,41 +46,13 @@ public final class Engines {
             TextTokenizer owned = tokenizer;
             return new ClosingEngine(engine, blocks.facts(), new KvCacheBlockIo(cache), () -> {
                 owned.close();
+                cache.close();
                 model.close();
             });
         } catch (RuntimeException e) {
             if (tokenizer != null) tokenizer.close();
             model.close();
             throw e;
-        }
-    }
-
-    /**
-     * What names this engine's KV blocks (ALGORITHMS.md §5). Cached keys hold positions p mod L and no scale
-     * factor; today's engine applies s_f(T) of the request's length ({@code request} rule), so blocks of prompts
-     * longer than P carry s_f(T) in their salt.
-     */
-    static PrefixFacts prefixFacts(Path modelDir, EngineOptions options, ModelConfig config, KvCache geometry) {
-        DcaConfig dca = config.dca();
-        String dcaField = dca == null ? PrefixFacts.dcaField(null, null, null)
-                : PrefixFacts.dcaField(dca.chunkSize(), dca.localSize(), dca.originalMaxPositionEmbeddings());
-        return new PrefixFacts(ModelFingerprint.of(modelDir), "fp32", dcaField, PrefixFacts.REQUEST_RULE,
-                dca == null ? 0 : dca.originalMaxPositionEmbeddings(), options.kvBlockSize(),
-                sparseIdentity(modelDir, options, config), options.sparse(), options.sparseThreshold(),
-                geometry.bytesPerBlock());
-    }
-
-    /** SHA-256 hex of the sparse budgets' canonical JSON, found where {@code Qwen2Model.load} finds them; null if none. */
-    private static String sparseIdentity(Path modelDir, EngineOptions options, ModelConfig config) {
-        Path file = options.sparseConfig() != null ? options.sparseConfig()
-                : modelDir.resolve(SparseAttentionConfig.FILE_NAME);
-        if (!Files.isRegularFile(file)) return null;
-        String json = SparseAttentionConfig.load(file, config.numLayers(), config.numHeads()).toJson();
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                    .digest(json.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

@@ -1,17 +1,17 @@
 package dev.longctx.engine.serving;
 
-import dev.longctx.engine.attention.AttentionOptions;
+import dev.longctx.engine.attention.StepMetadata;
 import dev.longctx.engine.kv.KvCache;
-import dev.longctx.engine.kv.SequenceKv;
 import dev.longctx.engine.model.Qwen2Model;
-import dev.longctx.engine.model.SequenceChunk;
 import dev.longctx.engine.scheduler.ModelRunner;
 import dev.longctx.engine.scheduler.ScheduledBatch;
 import dev.longctx.engine.scheduler.ScheduledChunk;
-import java.util.ArrayList;
-import java.util.List;
 
-/** Runs a scheduled batch through the Qwen2 forward pass on the shared paged KV cache. */
+/**
+ * Runs a scheduled batch through the Qwen2 forward pass on the shared paged KV cache: flattens the batch into one
+ * {@link StepMetadata} (token ids, positions, slots, block tables, per-sequence temperature input and sparse flag)
+ * and returns the logits of the chunks that need them.
+ */
 public final class Qwen2ModelRunner implements ModelRunner {
     private final Qwen2Model model;
     private final KvCache cache;
@@ -23,19 +23,15 @@ public final class Qwen2ModelRunner implements ModelRunner {
 
     @Override
     public float[][] run(ScheduledBatch batch) {
-        List<SequenceChunk> chunks = new ArrayList<>(batch.chunks().size());
+        StepMetadata.Builder step = model.newStep(null);
         for (ScheduledChunk c : batch.chunks()) {
             int end = c.endPosition();
-            // s_f(T): T is the prompt length while prefilling, the current length while decoding.
-            long scaleLength = c.isDecode() ? end : Math.max(end, c.sequence().promptLength());
-            boolean sparse = c.sequence().sparse() != null ? c.sequence().sparse() : model.options().sparse();
-            chunks.add(new SequenceChunk(c.tokenIds(), c.startPosition(), new SequenceKv(cache, c.blockTable(), end),
-                    c.needsLogits() ? SequenceChunk.Logits.LAST : SequenceChunk.Logits.NONE,
-                    new AttentionOptions(scaleLength, sparse, null)));
+            // T of the request rule: the prompt length while prefilling, the current length while decoding.
+            long requestLength = c.isDecode() ? end : Math.max(end, c.sequence().promptLength());
+            boolean sparse = model.sparsePrefill(c.sequence().sparse(), c.sequence().promptLength());
+            step.add(c.tokenIds(), c.startPosition(), c.blockTable(), requestLength, sparse,
+                    c.needsLogits() ? StepMetadata.Logits.LAST : StepMetadata.Logits.NONE);
         }
-        float[][] perChunk = model.forward(chunks);
-        List<float[]> rows = new ArrayList<>();
-        for (float[] r : perChunk) if (r != null) rows.add(r);
-        return rows.toArray(float[][]::new);
+        return model.forward(step.build(), cache);
     }
 }

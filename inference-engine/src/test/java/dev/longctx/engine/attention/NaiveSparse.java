@@ -45,8 +45,14 @@ final class NaiveSparse {
 
     record Selection(TreeSet<Integer> verticals, TreeSet<Integer> slashes, double[] vertical, double[] slash) {}
 
-    /** Steps 1–3 for the piece [begin, end), one head. q row p at p × qDim. */
+    /** Steps 1–3 for the piece [begin, end), one head, every row at one logit scale. q row p at p × qDim. */
     static Selection select(RandomKv kv, float[] q, int begin, int end, int head, double scale, int vSize, int sSize) {
+        return select(kv, q, begin, end, head, p -> scale, vSize, sSize);
+    }
+
+    /** The same with the logit scale of the query at position p given per row (the position temperature rule). */
+    static Selection select(RandomKv kv, float[] q, int begin, int end, int head,
+                            java.util.function.IntToDoubleFunction scaleAt, int vSize, int sSize) {
         AttentionGeometry g = kv.geometry();
         int d = g.headDim();
         int nq = Math.min(64, end - begin);
@@ -60,7 +66,7 @@ final class NaiveSparse {
                         criticalRelative(g.dca(), p, j));
                 double s = 0;
                 for (int i = 0; i < d; i++) s += rq[i] * kv.key(j, head / g.groupSize(), i);
-                logit[j] = s * scale;
+                logit[j] = s * scaleAt.applyAsDouble(p);
                 max = Math.max(max, logit[j]);
             }
             double sum = 0;

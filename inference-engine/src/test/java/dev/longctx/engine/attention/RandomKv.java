@@ -1,6 +1,6 @@
 package dev.longctx.engine.attention;
 
-import dev.longctx.engine.kv.KvCache;
+import dev.longctx.engine.kv.HostKvCache;
 import dev.longctx.engine.kv.SequenceKv;
 
 import java.util.Random;
@@ -25,7 +25,7 @@ public record RandomKv(AttentionGeometry geometry, SequenceKv kv, float[] rawKey
         float[] k = gaussian(rnd, length * kvDim, 1.0f);
         float[] v = gaussian(rnd, length * kvDim, 1.0f);
         int blocks = (length + blockSize - 1) / blockSize;
-        KvCache cache = new KvCache(1, blocks * 2 + 1, blockSize, g.numKvHeads(), g.headDim());
+        HostKvCache cache = new HostKvCache(1, blocks * 2 + 1, blockSize, g.numKvHeads(), g.headDim());
         int[] table = new int[blocks];
         for (int b = 0; b < blocks; b++) table[b] = 2 * (blocks - 1 - b) + 1; // reversed, with gaps
         SequenceKv seq = new SequenceKv(cache, table, length);

@@ -130,22 +130,34 @@ class SparsePrefillTest {
     }
 
     @Test
+    void underThePositionRuleEachRowEstimatesAndAttendsAtItsOwnScale() {
+        // P = 100: rows past position 99 have s_f(p + 1) > 1, each its own, in estimation and in the kernel.
+        int t = 8 * 48 + 17;
+        checkAgainstNaive(geometry(DCA), t, 0, t, 31, DcaScaleRule.POSITION);
+        checkAgainstNaive(geometry(DCA), t, 150, t, 32, DcaScaleRule.POSITION);
+    }
+
+    @Test
     void plainSparsePrefillEqualsNaiveOnExplicitKeySets() {
         // Without DCA one call is one piece: several 64-row query blocks share one estimation.
         checkAgainstNaive(geometry(null), 330, 0, 330, 27);
         checkAgainstNaive(geometry(null), 330, 130, 330, 28);
     }
 
-    /** @return whether the naive reference gave some part the fallback keys */
     private static boolean checkAgainstNaive(AttentionGeometry g, int t, int start, int end, long seed) {
+        return checkAgainstNaive(g, t, start, end, seed, DcaScaleRule.REQUEST);
+    }
+
+    /** @return whether the naive reference gave some part the fallback keys */
+    private static boolean checkAgainstNaive(AttentionGeometry g, int t, int start, int end, long seed, DcaScaleRule rule) {
         RandomKv kv = RandomKv.create(g, t, seed);
         float[] q = RandomKv.queries(g, t, seed + 100);
         SparseAttentionConfig cfg = mixedBudgets();
-        double scale = NaiveAttention.scale(g.dca(), 16, t);
+        java.util.function.IntToDoubleFunction scaleAt = p -> NaiveAttention.scale(g.dca(), 16, rule == DcaScaleRule.REQUEST ? t : p + 1);
         float[] qs = Arrays.copyOfRange(q, start * g.qDim(), end * g.qDim());
         float[] out = new float[qs.length];
         Recorded rec = new Recorded();
-        new CpuAttention(g, cfg, 0, null).forward(0, qs, end - start, start, kv.kv(), new AttentionOptions(t, true, rec), out);
+        new CpuAttention(g, cfg, 0, null).forward(0, qs, end - start, start, kv.kv(), new AttentionOptions(t, true, rec, rule), out);
 
         // keySets[h][p - start]
         IntPredicate[][] sets = new IntPredicate[6][end - start];
@@ -153,7 +165,7 @@ class SparsePrefillTest {
         for (int[] pc : NaiveSparse.pieces(g.dca(), start, end)) {
             for (int h = 0; h < 6; h++) {
                 var b = cfg.budget(0, h);
-                NaiveSparse.Selection sel = NaiveSparse.select(kv, q, pc[0], pc[1], h, scale, b.verticalSize(), b.slashSize());
+                NaiveSparse.Selection sel = NaiveSparse.select(kv, q, pc[0], pc[1], h, scaleAt, b.verticalSize(), b.slashSize());
                 NaiveSparse.PieceSets ps = NaiveSparse.keySets(g.dca(), pc[0], pc[1], sel);
                 fallback |= ps.usedFallback();
                 System.arraycopy(ps.rows(), 0, sets[h], pc[0] - start, ps.rows().length);
@@ -164,6 +176,7 @@ class SparsePrefillTest {
         long[] naiveComputed = new long[6];
         for (int p = start; p < end; p++) {
             final int row = p - start;
+            double scale = scaleAt.applyAsDouble(p);
             NaiveAttention.Row sparse = NaiveAttention.row(kv, q, p, p, scale, rel, (h, pos) -> sets[h][row]);
             NaiveAttention.Row full = NaiveAttention.row(kv, q, p, p, scale, rel, null);
             for (int i = 0; i < g.qDim(); i++) {

@@ -198,10 +198,14 @@ class LongctxCliTest {
         assertThat(run("generate", "--model", modelDir.toString(), "--prompt", "Hi", "--no-dca", "--no-sparse",
                 "--sparse-threshold", "1000", "--sparse-config", sparse.toString(), "--prefill-chunk", "512", "--threads", "3")).isZero();
         assertThat(seenOptions).isEqualTo(EngineOptions.defaults().withDca(false).withSparse(false, 1000, sparse)
-                .withMaxPrefillChunk(512).withThreads(3));
+                .withMaxPrefillChunk(512).withThreads(3).withDevice(dev.longctx.engine.backend.Device.AUTO));
+        assertThat(run("generate", "--model", modelDir.toString(), "--prompt", "Hi", "--device", "cpu", "--dca-scale", "request")).isZero();
+        assertThat(seenOptions).isEqualTo(EngineOptions.defaults().withDevice(dev.longctx.engine.backend.Device.CPU)
+                .withDcaScale(dev.longctx.engine.attention.DcaScaleRule.REQUEST));
 
+        // Unset flags: the engine defaults, on the device auto picks.
         assertThat(run("generate", "--model", modelDir.toString(), "--prompt", "Hi")).isZero();
-        assertThat(seenOptions).isEqualTo(EngineOptions.defaults());
+        assertThat(seenOptions).isEqualTo(EngineOptions.defaults().withDevice(dev.longctx.engine.backend.Device.AUTO));
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.longctx.engine.model;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.longctx.engine.EngineOptions;
+import dev.longctx.engine.attention.DcaScaleRule;
 import dev.longctx.engine.generate.Generator;
 import dev.longctx.engine.io.Npy;
 import dev.longctx.engine.sampling.SamplingParams;
@@ -53,12 +54,14 @@ class TransformersParityTest {
                 dir.resolve("logits.npy"));
     }
 
+    /** The dca fixture was made under the request temperature rule (every query at s_f(T)): its parity test. */
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"dca"})
-    void dcaLogitsAndGreedyMatchTheIndependentReference(String name) throws IOException {
+    void dcaLogitsAndGreedyMatchTheIndependentReferenceUnderTheRequestRule(String name) throws IOException {
         Path dir = fixture(name);
         JsonNode ref = reference(dir);
-        check(dir, EngineOptions.defaults(), ints(ref.get("prompt_ids")), ints(ref.get("dca").get("greedy_ids")),
+        check(dir, EngineOptions.defaults().withDcaScale(DcaScaleRule.REQUEST), ints(ref.get("prompt_ids")),
+                ints(ref.get("dca").get("greedy_ids")),
                 dir.resolve("logits_dca.npy"));
     }
 

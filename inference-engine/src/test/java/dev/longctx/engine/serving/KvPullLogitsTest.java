@@ -4,17 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.longctx.common.prefix.BlockHash;
 import dev.longctx.engine.EngineOptions;
-import dev.longctx.engine.attention.AttentionOptions;
+import dev.longctx.engine.attention.StepMetadata;
 import dev.longctx.engine.kv.BlockAllocator;
 import dev.longctx.engine.kv.BlockManager;
 import dev.longctx.engine.kv.BlockTable;
 import dev.longctx.engine.kv.KvCache;
 import dev.longctx.engine.kv.KvCacheBlockIo;
-import dev.longctx.engine.kv.SequenceKv;
 import dev.longctx.engine.kv.TokenIds;
 import dev.longctx.engine.model.ModelConfig;
 import dev.longctx.engine.model.Qwen2Model;
-import dev.longctx.engine.model.SequenceChunk;
 import dev.longctx.engine.weights.DType;
 import dev.longctx.engine.weights.TinyQwen2Checkpoint;
 import java.nio.ByteBuffer;
@@ -43,7 +41,7 @@ class KvPullLogitsTest {
         int[] prompt = random.ints(42, 0, config.vocabSize()).toArray();
         EngineOptions options = EngineOptions.defaults().withKvBlockSize(BS).withThreads(2);
         try (Qwen2Model model = Qwen2Model.load(dir, options)) {
-            var facts = Engines.prefixFacts(dir, options, model.config(), model.newKvCache(1, BS));
+            var facts = model.prefixFacts("tiny", BS);
             // the holder computes the whole prompt and names its blocks
             KvCache holderCache = model.newKvCache(16, BS);
             BlockManager holder = new BlockManager(new BlockAllocator(16), facts);
@@ -89,12 +87,9 @@ class KvPullLogitsTest {
     /** Every position's logits for {@code tokens} at positions [start, start + n). */
     private static float[][] forward(Qwen2Model model, KvCache cache, BlockTable table, int[] tokens, int start) {
         int end = start + tokens.length;
-        SequenceChunk chunk = new SequenceChunk(tokens, start, new SequenceKv(cache, table.toArray(), end),
-                SequenceChunk.Logits.ALL, AttentionOptions.dense(end));
-        float[] flat = model.forward(List.of(chunk))[0];
-        int vocab = model.config().vocabSize();
-        float[][] rows = new float[tokens.length][];
-        for (int i = 0; i < tokens.length; i++) rows[i] = Arrays.copyOfRange(flat, i * vocab, (i + 1) * vocab);
-        return rows;
+        StepMetadata step = model.newStep(null)
+                .add(tokens, start, table.toArray(), end, false, StepMetadata.Logits.ALL)
+                .build();
+        return model.forward(step, cache);
     }
 }

@@ -1,6 +1,8 @@
 package dev.longctx.inferenceservice.engine;
 
 import dev.longctx.engine.EngineOptions;
+import dev.longctx.engine.attention.DcaScaleRule;
+import dev.longctx.engine.backend.Device;
 import java.nio.file.Path;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
@@ -21,6 +23,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param sparse              allow sparse prefill
  * @param sparseThreshold     prompts longer than this use sparse prefill
  * @param sparseConfig        sparse_attention_config.json (unset = beside the weights)
+ * @param device              cpu, cuda or auto (unset = auto: a CUDA GPU where one works, else the CPU)
+ * @param dcaScale            DCA temperature rule: position (unset; prefix caching exact) or request
  */
 @ConfigurationProperties("longctx.engine")
 public record EngineProperties(
@@ -34,7 +38,9 @@ public record EngineProperties(
         Boolean dca,
         Boolean sparse,
         Integer sparseThreshold,
-        Path sparseConfig) {
+        Path sparseConfig,
+        String device,
+        String dcaScale) {
 
     public EngineOptions toEngineOptions() {
         EngineOptions d = EngineOptions.defaults();
@@ -47,7 +53,9 @@ public record EngineProperties(
                 or(dca, d.dca()),
                 or(sparse, d.sparse()),
                 or(sparseThreshold, d.sparseThreshold()),
-                sparseConfig != null ? sparseConfig : d.sparseConfig());
+                sparseConfig != null ? sparseConfig : d.sparseConfig(),
+                device != null ? Device.parse(device) : Device.AUTO,
+                dcaScale != null ? DcaScaleRule.parse(dcaScale) : d.dcaScale());
     }
 
     public int maxWaitingOrUnbounded() {

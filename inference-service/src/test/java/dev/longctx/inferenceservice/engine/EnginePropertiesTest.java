@@ -1,8 +1,11 @@
 package dev.longctx.inferenceservice.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.longctx.engine.EngineOptions;
+import dev.longctx.engine.attention.DcaScaleRule;
+import dev.longctx.engine.backend.Device;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -21,18 +24,29 @@ class EnginePropertiesTest {
                 "longctx.engine.dca", "false",
                 "longctx.engine.sparse", "false",
                 "longctx.engine.sparse-threshold", "1000",
-                "longctx.engine.sparse-config", "/models/sparse.json")).toEngineOptions();
+                "longctx.engine.sparse-config", "/models/sparse.json",
+                "longctx.engine.device", "cpu",
+                "longctx.engine.dca-scale", "request")).toEngineOptions();
 
         assertThat(options).isEqualTo(new EngineOptions(512, 32, 0, 100, 3, false, false, 1000,
-                Path.of("/models/sparse.json")));
+                Path.of("/models/sparse.json"), Device.CPU, DcaScaleRule.REQUEST));
     }
 
     @Test
-    void unsetPropertiesKeepTheEngineDefaults() {
+    void unsetPropertiesKeepTheEngineDefaultsOnTheDeviceAutoPicks() {
         EngineProperties properties = bind(Map.of("longctx.engine.max-waiting", "8"));
 
-        assertThat(properties.toEngineOptions()).isEqualTo(EngineOptions.defaults());
+        assertThat(properties.toEngineOptions()).isEqualTo(EngineOptions.defaults().withDevice(Device.AUTO));
+        assertThat(properties.toEngineOptions().dcaScale()).isEqualTo(DcaScaleRule.POSITION);
         assertThat(properties.maxWaitingOrUnbounded()).isEqualTo(8);
+    }
+
+    @Test
+    void anUnknownDeviceOrScaleRuleIsRejectedWithTheAcceptedValues() {
+        assertThatThrownBy(() -> bind(Map.of("longctx.engine.device", "gpu")).toEngineOptions())
+                .hasMessageContaining("gpu").hasMessageContaining("cpu, cuda or auto");
+        assertThatThrownBy(() -> bind(Map.of("longctx.engine.dca-scale", "prompt")).toEngineOptions())
+                .hasMessageContaining("position or request");
     }
 
     private static EngineProperties bind(Map<String, String> values) {

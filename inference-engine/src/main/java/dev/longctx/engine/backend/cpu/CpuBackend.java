@@ -1,11 +1,21 @@
 package dev.longctx.engine.backend.cpu;
 
+import dev.longctx.engine.attention.Attention;
+import dev.longctx.engine.attention.AttentionGeometry;
+import dev.longctx.engine.attention.CpuAttention;
+import dev.longctx.engine.attention.SparseAttentionConfig;
 import dev.longctx.engine.backend.Backend;
+import dev.longctx.engine.backend.DeviceBuffer;
+import dev.longctx.engine.backend.Weight;
+import dev.longctx.engine.kv.HostKvCache;
+import dev.longctx.engine.kv.KvCache;
+import dev.longctx.engine.kv.KvCacheSpec;
 import dev.longctx.engine.weights.DType;
 import dev.longctx.engine.weights.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.List;
 import java.util.concurrent.ForkJoinPool;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -21,6 +31,9 @@ import jdk.incubator.vector.VectorSpecies;
  * shift), so decode streams each weight byte once — decode is memory-bound, and this is what makes it fast.
  * For prefill (many tokens) each worker widens a block of weight rows once into a scratch buffer and reuses
  * it for every token, so the conversion cost is amortised.
+ *
+ * <p>Buffers are float[] ({@link CpuBuffer}), so one buffer holds at most 2³¹ − 9 floats; larger ones are refused
+ * with the numbers. The KV cache is fp32 ({@link HostKvCache}); attention is {@link CpuAttention} on the same pool.
  */
 public final class CpuBackend implements Backend {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -41,6 +54,9 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public String name() { return "cpu"; }
+
+    @Override
     public int threads() { return threads; }
 
     /** The worker pool, shared with attention so the engine never oversubscribes the cores. */
@@ -54,37 +70,119 @@ public final class CpuBackend implements Backend {
         ParallelLoop.run(pool, threads, chunks, body);
     }
 
+    // ---- memory ----
+
     @Override
-    public void matmul(Tensor w, float[] x, int n, float[] out) {
-        int rows = w.rows();
-        int cols = w.cols();
-        if (x.length < (long) n * cols || out.length < (long) n * rows) {
-            throw new IllegalArgumentException("matmul " + w + ": x has " + x.length + " floats for n=" + n
-                    + ", out has " + out.length);
+    public DeviceBuffer allocate(long rows, long cols) {
+        return new CpuBuffer(new float[CpuBuffer.checkedSize(rows, cols)], rows, cols);
+    }
+
+    @Override
+    public void copyFromHost(float[] src, DeviceBuffer dst, long firstRow) {
+        long at = Math.multiplyExact(firstRow, dst.cols());
+        if (src.length % dst.cols() != 0 || at + src.length > dst.numel()) {
+            throw new IllegalArgumentException(src.length + " floats from row " + firstRow + " do not fit rows of " + dst.cols() + " in " + dst.rows() + " rows");
         }
-        int blocks = (rows + ROW_BLOCK - 1) / ROW_BLOCK;
+        System.arraycopy(src, 0, CpuBuffer.data(dst), (int) at, src.length);
+    }
+
+    @Override
+    public void copyToHost(DeviceBuffer src, long firstRow, int rows, float[] dst) {
+        long from = Math.multiplyExact(firstRow, src.cols()), len = Math.multiplyExact((long) rows, src.cols());
+        if (firstRow < 0 || firstRow + rows > src.rows() || dst.length < len) {
+            throw new IllegalArgumentException("rows [" + firstRow + ", " + (firstRow + rows) + ") of " + src.rows() + " into " + dst.length + " floats");
+        }
+        System.arraycopy(CpuBuffer.data(src), (int) from, dst, 0, (int) len);
+    }
+
+    @Override
+    public Weight upload(Tensor tensor) {
+        return CpuWeight.of(tensor.name(), List.of(tensor));
+    }
+
+    @Override
+    public Weight uploadStacked(String name, List<Tensor> parts) {
+        return CpuWeight.of(name, parts);
+    }
+
+    @Override
+    public DType kvDtype() { return DType.F32; }
+
+    @Override
+    public KvCache newKvCache(KvCacheSpec spec) {
+        return new HostKvCache(spec);
+    }
+
+    @Override
+    public Attention newAttention(AttentionGeometry geometry, SparseAttentionConfig sparse, int sparseThreshold) {
+        return new CpuAttention(geometry, sparse, sparseThreshold, pool);
+    }
+
+    // ---- ops ----
+
+    @Override
+    public void matmul(Weight weight, DeviceBuffer xBuffer, int n, DeviceBuffer outBuffer) {
+        CpuWeight w = CpuWeight.cast(weight);
+        float[] x = CpuBuffer.data(xBuffer), out = CpuBuffer.data(outBuffer);
+        int cols = Math.toIntExact(w.cols()), rows = Math.toIntExact(w.rows());
+        if (w.vector() != null || xBuffer.cols() != cols || outBuffer.cols() != rows || xBuffer.rows() < n || outBuffer.rows() < n) {
+            throw new IllegalArgumentException("matmul " + w.name() + " [" + rows + ", " + cols + "]: x has " + xBuffer.cols()
+                    + " columns, out " + outBuffer.cols() + ", for n=" + n);
+        }
+        matmul(w.parts(), w.firstRow(), rows, x, n, out);
+    }
+
+    /**
+     * out[t, firstRow[p] + r] = Σ_c x[t, c] · parts[p][r, c]: the parts of a stacked weight in one parallel loop, so a
+     * fused q/k/v costs one synchronisation, not three.
+     */
+    private void matmul(Tensor[] parts, int[] firstRow, int outStride, float[] x, int n, float[] out) {
+        int cols = parts[0].cols();
+        int[] tasksBefore = new int[parts.length + 1];
+        int[] perTask = new int[parts.length];
+        for (int p = 0; p < parts.length; p++) {
+            int blocks = (parts[p].rows() + ROW_BLOCK - 1) / ROW_BLOCK;
+            // Decode streams weights once, widening in registers, in a few blocks per task; prefill widens block by block.
+            perTask[p] = n <= 2 ? Math.max(1, blocks / (threads * 4)) : 1;
+            tasksBefore[p + 1] = tasksBefore[p] + (blocks + perTask[p] - 1) / perTask[p];
+        }
+        float[][] split = new float[n][];
+        boolean anyPairs = false;
+        for (Tensor w : parts) anyPairs |= pairs(w, n);
+        if (anyPairs) for (int t = 0; t < n; t++) split[t] = evenOdd(x, t * cols, cols);
+        int tasks = tasksBefore[parts.length];
+        // Two loops rather than one with a branch, so that each stays small enough for the JIT to inline its kernel.
         if (n <= 2) {
-            // Decode: stream weights once, widening in registers.
-            int perTask = Math.max(1, blocks / (threads * 4));
-            int tasks = (blocks + perTask - 1) / perTask;
-            boolean pairs = w.dtype() == DType.BF16 && cols % (2 * F.length()) == 0;
-            float[][] split = new float[n][];
-            if (pairs) for (int t = 0; t < n; t++) split[t] = evenOdd(x, t * cols, cols);
             parallelFor(tasks, task -> {
-                int r0 = task * perTask * ROW_BLOCK;
-                int r1 = Math.min(rows, r0 + perTask * ROW_BLOCK);
-                if (pairs) matvecBf16Pairs(w, split, cols, r0, r1, out, rows);
-                else for (int t = 0; t < n; t++) matvecRows(w, x, t * cols, cols, r0, r1, out, t * rows);
+                int p = partOf(task, tasksBefore);
+                Tensor w = parts[p];
+                int r0 = (task - tasksBefore[p]) * perTask[p] * ROW_BLOCK;
+                int r1 = Math.min(w.rows(), r0 + perTask[p] * ROW_BLOCK);
+                if (pairs(w, n)) matvecBf16Pairs(w, split, cols, r0, r1, out, outStride, firstRow[p]);
+                else for (int t = 0; t < n; t++) matvecRows(w, x, t * cols, cols, r0, r1, out, t * outStride + firstRow[p]);
             });
         } else {
-            parallelFor(blocks, b -> {
-                int r0 = b * ROW_BLOCK;
-                int r1 = Math.min(rows, r0 + ROW_BLOCK);
+            parallelFor(tasks, task -> {
+                int p = partOf(task, tasksBefore);
+                Tensor w = parts[p];
+                int r0 = (task - tasksBefore[p]) * ROW_BLOCK;
+                int r1 = Math.min(w.rows(), r0 + ROW_BLOCK);
                 float[] tmp = scratch(ROW_BLOCK * cols);
                 for (int r = r0; r < r1; r++) widenRow(w, r, cols, tmp, (r - r0) * cols);
-                for (int t = 0; t < n; t++) dotBlock(tmp, r1 - r0, x, t * cols, cols, out, t * rows + r0);
+                for (int t = 0; t < n; t++) dotBlock(tmp, r1 - r0, x, t * cols, cols, out, t * outStride + firstRow[p] + r0);
             });
         }
+    }
+
+    /** The stacked part a flat task index falls in. */
+    private static int partOf(int task, int[] tasksBefore) {
+        int p = 0;
+        while (task >= tasksBefore[p + 1]) p++;
+        return p;
+    }
+
+    private static boolean pairs(Tensor w, int n) {
+        return n <= 2 && w.dtype() == DType.BF16 && w.cols() % (2 * F.length()) == 0;
     }
 
     private float[] scratch(int size) {
@@ -117,7 +215,8 @@ public final class CpuBackend implements Backend {
      * (BENCHMARKS.md §1, runs A/B against C/D); x stays in L1 either way. Every token of xs uses the row while it is
      * in registers and L1, so the weights are read once however many tokens there are.
      */
-    private static void matvecBf16Pairs(Tensor w, float[][] xs, int cols, int r0, int r1, float[] out, int outStride) {
+    private static void matvecBf16Pairs(Tensor w, float[][] xs, int cols, int r0, int r1, float[] out, int outStride,
+                                        int outOff) {
         MemorySegment seg = w.data();
         int half = cols / 2;
         long rowBytes = cols * 2L;
@@ -142,7 +241,7 @@ public final class CpuBackend implements Backend {
                     a0 = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, i), a0);
                     c0 = p0.lanewise(VectorOperators.AND, 0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, x, half + i), c0);
                 }
-                out[t * outStride + r] = a0.add(c0).add(a1.add(c1)).reduceLanes(VectorOperators.ADD);
+                out[t * outStride + outOff + r] = a0.add(c0).add(a1.add(c1)).reduceLanes(VectorOperators.ADD);
             }
         }
     }
@@ -250,9 +349,14 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void embed(Tensor table, int[] ids, float[] out) {
+    public void embed(Weight weight, int[] ids, int n, DeviceBuffer outBuffer) {
+        Tensor table = CpuWeight.cast(weight).single();
+        float[] out = CpuBuffer.data(outBuffer);
         int dim = table.cols();
-        for (int t = 0; t < ids.length; t++) {
+        if (outBuffer.cols() != dim || outBuffer.rows() < n || ids.length < n) {
+            throw new IllegalArgumentException("embed: " + n + " ids into [" + outBuffer.rows() + ", " + outBuffer.cols() + "], table width " + dim);
+        }
+        for (int t = 0; t < n; t++) {
             if (ids[t] < 0 || ids[t] >= table.rows()) {
                 throw new IllegalArgumentException("token id " + ids[t] + " is outside the vocabulary [0, " + table.rows() + ")");
             }
@@ -261,7 +365,12 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void rmsNorm(float[] x, int n, int dim, float[] weight, double eps, float[] out) {
+    public void rmsNorm(DeviceBuffer xBuffer, int n, Weight weightHandle, double eps, DeviceBuffer outBuffer) {
+        float[] x = CpuBuffer.data(xBuffer), out = CpuBuffer.data(outBuffer), weight = CpuWeight.cast(weightHandle).requireVector();
+        int dim = weight.length;
+        if (xBuffer.cols() != dim || outBuffer.cols() != dim || xBuffer.rows() < n || outBuffer.rows() < n) {
+            throw new IllegalArgumentException("rmsNorm: weight of " + dim + " for rows of " + xBuffer.cols() + " and " + outBuffer.cols());
+        }
         for (int t = 0; t < n; t++) {
             int off = t * dim;
             double ss = 0;
@@ -272,27 +381,62 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void siluMul(float[] gate, float[] up, int len) {
-        for (int i = 0; i < len; i++) {
-            float g = gate[i];
-            gate[i] = (float) (g / (1.0 + Math.exp(-g))) * up[i];
+    public void siluMul(DeviceBuffer gateUpBuffer, int n, DeviceBuffer outBuffer) {
+        float[] gu = CpuBuffer.data(gateUpBuffer), out = CpuBuffer.data(outBuffer);
+        int inter = Math.toIntExact(outBuffer.cols());
+        if (gateUpBuffer.cols() != 2L * inter || gateUpBuffer.rows() < n || outBuffer.rows() < n) {
+            throw new IllegalArgumentException("siluMul: gate/up rows of " + gateUpBuffer.cols() + " for an output of " + inter);
+        }
+        // Decode rows are a few microseconds of work: not worth waking the pool.
+        if (n <= 2) for (int t = 0; t < n; t++) siluMulRow(gu, out, t, inter);
+        else parallelFor(n, t -> siluMulRow(gu, out, t, inter));
+    }
+
+    private static void siluMulRow(float[] gu, float[] out, int t, int inter) {
+        int g = t * 2 * inter, o = t * inter;
+        for (int i = 0; i < inter; i++) {
+            float x = gu[g + i];
+            out[o + i] = (float) (x / (1.0 + Math.exp(-x))) * gu[g + inter + i];
         }
     }
 
     @Override
-    public void addBias(float[] x, int n, float[] bias) {
+    public void addBias(DeviceBuffer xBuffer, int n, Weight biasHandle) {
+        float[] x = CpuBuffer.data(xBuffer), bias = CpuWeight.cast(biasHandle).requireVector();
         int dim = bias.length;
+        if (xBuffer.cols() != dim || xBuffer.rows() < n) {
+            throw new IllegalArgumentException("addBias: a bias of " + dim + " for rows of " + xBuffer.cols());
+        }
         for (int t = 0; t < n; t++) {
             for (int i = 0; i < dim; i++) x[t * dim + i] += bias[i];
         }
     }
 
     @Override
-    public void add(float[] acc, float[] delta, int len) {
+    public void add(DeviceBuffer accBuffer, DeviceBuffer deltaBuffer, int n) {
+        float[] acc = CpuBuffer.data(accBuffer), delta = CpuBuffer.data(deltaBuffer);
+        if (accBuffer.cols() != deltaBuffer.cols() || accBuffer.rows() < n || deltaBuffer.rows() < n) {
+            throw new IllegalArgumentException("add: rows of " + accBuffer.cols() + " and " + deltaBuffer.cols());
+        }
+        int len = Math.toIntExact(n * accBuffer.cols());
         int i = 0;
         for (int upper = F.loopBound(len); i < upper; i += F.length()) {
             FloatVector.fromArray(F, acc, i).add(FloatVector.fromArray(F, delta, i)).intoArray(acc, i);
         }
         for (; i < len; i++) acc[i] += delta[i];
+    }
+
+    @Override
+    public void gatherRows(DeviceBuffer xBuffer, int[] rows, int from, int count, DeviceBuffer outBuffer) {
+        float[] x = CpuBuffer.data(xBuffer), out = CpuBuffer.data(outBuffer);
+        int dim = Math.toIntExact(xBuffer.cols());
+        if (outBuffer.cols() != dim || outBuffer.rows() < count) {
+            throw new IllegalArgumentException("gatherRows: " + count + " rows of " + dim + " into [" + outBuffer.rows() + ", " + outBuffer.cols() + "]");
+        }
+        for (int i = 0; i < count; i++) {
+            int r = rows[from + i];
+            if (r < 0 || r >= xBuffer.rows()) throw new IndexOutOfBoundsException("row " + r + " of " + xBuffer.rows());
+            System.arraycopy(x, r * dim, out, i * dim, dim);
+        }
     }
 }

@@ -2,12 +2,9 @@ package dev.longctx.engine.backend.cuda;
 
 import dev.longctx.engine.attention.AttentionGeometry;
 import dev.longctx.engine.attention.Rope;
-import dev.longctx.engine.backend.cpu.CpuBackend;
 import dev.longctx.engine.model.DcaConfig;
 import dev.longctx.engine.sampling.Sampler;
 import dev.longctx.engine.sampling.SamplerReference;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
@@ -16,17 +13,27 @@ import static dev.longctx.engine.backend.cuda.CudaTestSupport.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Every non-attention kernel and the cuBLAS binding against the engine's CPU code (CpuBackend, Rope, Sampler) or a
- * float64 reference, on fresh random inputs, outputs poisoned before each launch. Skipped without a working GPU.
+ * Every non-attention kernel and the cuBLAS binding against the engine's CPU code (Rope, Sampler) or a float64
+ * reference, on fresh random inputs, outputs poisoned before each launch. Skipped without a working GPU.
  */
 class CudaKernelsTest {
-    private static CpuBackend cpu;
+    /** RMSNorm of ALGORITHMS.md §0 in float64: x / sqrt(mean(x²) + eps) * weight, per row. */
+    private static void rmsNorm(float[] x, int n, int dim, float[] weight, float eps, float[] out) {
+        for (int r = 0; r < n; r++) {
+            double ss = 0;
+            for (int j = 0; j < dim; j++) ss += (double) x[r * dim + j] * x[r * dim + j];
+            double inv = 1 / Math.sqrt(ss / dim + eps);
+            for (int j = 0; j < dim; j++) out[r * dim + j] = (float) (x[r * dim + j] * inv * weight[j]);
+        }
+    }
 
-    @BeforeAll
-    static void cpu() { cpu = new CpuBackend(2); }
-
-    @AfterAll
-    static void close() { cpu.close(); }
+    /** gate[i] = silu(gate[i]) · up[i] in float64. */
+    private static void siluMul(float[] gate, float[] up, int len) {
+        for (int i = 0; i < len; i++) {
+            double g = gate[i];
+            gate[i] = (float) (g / (1 + Math.exp(-g)) * up[i]);
+        }
+    }
 
     private final Random rnd = new Random(System.nanoTime());
 
@@ -68,7 +75,7 @@ class CudaKernelsTest {
         float[] d = toFloat(delta);
         for (int i = 0; i < sum.length; i++) sum[i] += d[i];
         float[] expected = new float[n * dim];
-        cpu.rmsNorm(sum, n, dim, weight, eps, expected);
+        rmsNorm(sum, n, dim, weight, eps, expected);
 
         try (DeviceBuffer r = upload(c, residual); DeviceBuffer dl = upload(c, delta); DeviceBuffer w = upload(c, weight);
              DeviceBuffer out = c.allocate(2L * n * dim)) {
@@ -82,7 +89,7 @@ class CudaKernelsTest {
             float[] sub = new float[rows.length * dim];
             float[] subExpected = new float[rows.length * dim];
             for (int i = 0; i < rows.length; i++) System.arraycopy(sum, rows[i] * dim, sub, i * dim, dim);
-            cpu.rmsNorm(sub, rows.length, dim, weight, eps, subExpected);
+            rmsNorm(sub, rows.length, dim, weight, eps, subExpected);
             try (DeviceBuffer rw = upload(c, rows); DeviceBuffer o2 = c.allocate(2L * rows.length * dim)) {
                 o2.poison();
                 k.gatherRmsNorm(r, null, rw, rows.length, w, eps, dim, o2);
@@ -106,7 +113,7 @@ class CudaKernelsTest {
                     up[r * inter + j] = f32(gu[r * 2 * inter + inter + j]);
                 }
             }
-            cpu.siluMul(gate, up, n * inter);
+            siluMul(gate, up, n * inter);
             try (DeviceBuffer g = upload(c, gu); DeviceBuffer out = c.allocate(2L * n * inter)) {
                 out.poison();
                 k.swiglu(g, n, inter, out);
