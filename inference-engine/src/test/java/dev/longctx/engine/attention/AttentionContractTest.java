@@ -89,7 +89,7 @@ public abstract class AttentionContractTest {
         backend().copyFromHost(qkv, in, 0);
         DeviceBuffer out = backend().allocate(n + 5, qDim);
         try (AttentionStep s = attention.begin(b.build(), cache)) {
-            s.forward(LAYER, in, out);
+            s.forward(LAYER, in, null, out);
         }
         float[] host = new float[n * qDim];
         backend().copyToHost(out, 0, n, host);
