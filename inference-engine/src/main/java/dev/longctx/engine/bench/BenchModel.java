@@ -5,12 +5,15 @@ import dev.longctx.engine.attention.StepMetadata;
 import dev.longctx.engine.attention.StepMetadata.Logits;
 import dev.longctx.engine.backend.Backend;
 import dev.longctx.engine.backend.Backends;
+import dev.longctx.engine.backend.DeviceTimer;
 import dev.longctx.engine.kv.KvCache;
 import dev.longctx.engine.model.GenerationConfig;
 import dev.longctx.engine.model.ModelConfig;
 import dev.longctx.engine.model.Qwen2Model;
 import dev.longctx.engine.weights.RandomWeights;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
@@ -128,6 +131,20 @@ final class BenchModel implements AutoCloseable {
     /** The largest device memory in use seen since {@link #resetPeakMemory()}; null when the backend does not say. */
     Long peakMemory() {
         return peakMemory < 0 ? null : peakMemory;
+    }
+
+    /** Median device seconds of {@code op} over {@code reps} timed calls, after {@code warmup} untimed ones. */
+    static double medianSeconds(Backend device, int warmup, int reps, Runnable op) {
+        for (int w = 0; w < warmup; w++) op.run();
+        DeviceTimer timer = device.newTimer(1);
+        List<Double> times = new ArrayList<>();
+        for (int r = 0; r < reps; r++) {
+            timer.start();
+            op.run();
+            timer.lap(0);
+            times.add(timer.seconds()[0]);
+        }
+        return times.get(PrefillBench.medianIndex(times));
     }
 
     /** Identity block ids [first, first + count). */

@@ -4,7 +4,6 @@ import dev.longctx.engine.attention.StepMetadata;
 import dev.longctx.engine.attention.StepMetadata.Logits;
 import dev.longctx.engine.backend.Backend;
 import dev.longctx.engine.backend.DeviceBuffer;
-import dev.longctx.engine.backend.DeviceTimer;
 import dev.longctx.engine.bench.Geometry.Mode;
 import dev.longctx.engine.kv.KvCache;
 import dev.longctx.engine.model.ModelConfig;
@@ -179,15 +178,7 @@ public final class DecodeBench {
         } catch (UnsupportedOperationException e) {
             return null;
         }
-        DeviceTimer timer = device.newTimer(1);
-        List<Double> times = new ArrayList<>();
-        for (int r = 0; r < Math.max(3, runs); r++) {
-            timer.start();
-            device.copy(a, b);
-            timer.lap(0);
-            times.add(timer.seconds()[0]);
-        }
-        double sec = times.get(PrefillBench.medianIndex(times));
+        double sec = BenchModel.medianSeconds(device, 0, Math.max(3, runs), () -> device.copy(a, b));
         return 2.0 * mib * (1L << 20) / sec / 1e9;
     }
 }

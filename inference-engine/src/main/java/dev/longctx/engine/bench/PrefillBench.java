@@ -1,6 +1,5 @@
 package dev.longctx.engine.bench;
 
-import dev.longctx.engine.backend.DeviceTimer;
 import dev.longctx.engine.bench.Geometry.Mode;
 import dev.longctx.engine.bench.TimedBackend.Part;
 import dev.longctx.engine.kv.KvCache;
@@ -186,19 +185,11 @@ public final class PrefillBench {
      * and buffers: two untimed calls, then the median of {@code runs} (at least 5) device-synchronised calls.
      */
     private static List<GemmAlone> timeAlone(BenchModel m, Mode mode, int rows, int runs, boolean head) {
-        DeviceTimer timer = m.device().newTimer(1);
         List<GemmAlone> out = new ArrayList<>();
         for (Qwen2Model.Gemm g : m.model().gemms(0)) {
             if (g.name().equals("lm_head") != head) continue;
-            List<Double> times = new ArrayList<>();
-            for (int w = 0; w < 2; w++) m.device().matmul(g.weight(), g.input(), rows, g.output());
-            for (int r = 0; r < Math.max(5, runs); r++) {
-                timer.start();
-                m.device().matmul(g.weight(), g.input(), rows, g.output());
-                timer.lap(0);
-                times.add(timer.seconds()[0]);
-            }
-            double sec = times.get(medianIndex(times));
+            double sec = BenchModel.medianSeconds(m.device(), 2, Math.max(5, runs),
+                    () -> m.device().matmul(g.weight(), g.input(), rows, g.output()));
             out.add(new GemmAlone(mode.id(), g.name(), rows, g.weight().cols(), g.weight().rows(), sec,
                     2.0 * rows * g.weight().cols() * g.weight().rows() / sec / 1e12));
         }

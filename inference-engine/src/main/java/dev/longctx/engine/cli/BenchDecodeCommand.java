@@ -2,7 +2,6 @@ package dev.longctx.engine.cli;
 
 import dev.longctx.engine.bench.BenchSettings;
 import dev.longctx.engine.bench.DecodeBench;
-import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -47,13 +46,9 @@ final class BenchDecodeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         BenchSettings s = flags.settings();
         if (hbmGbps != null && !(hbmGbps > 0)) throw new CliException("--hbm-gbps must be positive, got " + hbmGbps);
-        PrintWriter err = spec.commandLine().getErr();
-        PrintWriter out = spec.commandLine().getOut();
         DecodeBench.Report report = DecodeBench.run(s, flags.modes(s.geometry(), false), lengths, batches, steps, hbmGbps,
-                copyMib, line -> { err.println(line); err.flush(); });
-        out.print(report.table());
-        out.flush();
-        BenchJson.write(flags.json, report);
+                copyMib, BenchFlags.progress(spec));
+        flags.report(spec, report.table(), report);
         return 0;
     }
 }

@@ -4,13 +4,23 @@ import dev.longctx.engine.backend.Device;
 import dev.longctx.engine.bench.BenchSettings;
 import dev.longctx.engine.bench.Geometry;
 import dev.longctx.engine.bench.Geometry.Mode;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import tools.jackson.databind.PropertyNamingStrategies;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
 
-/** The flags {@code bench prefill} and {@code bench decode} share. */
+/** The flags {@code bench prefill} and {@code bench decode} share, and how both report. */
 final class BenchFlags {
+    /** The reports' records as JSON, field names in snake_case. */
+    private static final JsonMapper JSON = JsonMapper.builder()
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .enable(SerializationFeature.INDENT_OUTPUT).build();
 
     @Option(names = "--geometry", paramLabel = "NAME",
             description = "Built-in model shape, on random bf16 weights (no files needed): qwen2.5-7b-instruct-1m, "
@@ -78,5 +88,22 @@ final class BenchFlags {
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }
+    }
+
+    /** Progress lines to the command's stderr, each flushed at once (runs take minutes). */
+    static Consumer<String> progress(CommandSpec spec) {
+        PrintWriter err = spec.commandLine().getErr();
+        return line -> {
+            err.println(line);
+            err.flush();
+        };
+    }
+
+    /** The table to stdout; the report's record to {@code --json} when given. */
+    void report(CommandSpec spec, String table, Object report) {
+        PrintWriter out = spec.commandLine().getOut();
+        out.print(table);
+        out.flush();
+        if (json != null) JSON.writeValue(json.toFile(), report);
     }
 }

@@ -2,7 +2,6 @@ package dev.longctx.engine.cli;
 
 import dev.longctx.engine.bench.BenchSettings;
 import dev.longctx.engine.bench.PrefillBench;
-import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -38,13 +37,9 @@ final class BenchPrefillCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         BenchSettings s = flags.settings();
         if (peakTflops != null && !(peakTflops > 0)) throw new CliException("--peak-tflops must be positive, got " + peakTflops);
-        PrintWriter err = spec.commandLine().getErr();
         PrefillBench.Report report = PrefillBench.run(s, flags.modes(s.geometry(), true), lengths, !noSplit, peakTflops,
-                line -> { err.println(line); err.flush(); });
-        PrintWriter out = spec.commandLine().getOut();
-        out.print(report.table());
-        out.flush();
-        BenchJson.write(flags.json, report);
+                BenchFlags.progress(spec));
+        flags.report(spec, report.table(), report);
         return 0;
     }
 }
