@@ -63,7 +63,14 @@ final class BenchModel implements AutoCloseable {
             weights.close();
             throw e;
         }
-        TimedBackend timed = split ? new TimedBackend(device) : null;
+        TimedBackend timed;
+        try {
+            timed = split ? new TimedBackend(device) : null;
+        } catch (RuntimeException e) {
+            device.close();
+            weights.close();
+            throw e;
+        }
         Qwen2Model model = Qwen2Model.load(config, GenerationConfig.empty(), weights, null, options,
                 timed != null ? timed : device);
         log.accept(String.format(Locale.ROOT, "%s (%s) on %s: %s loaded in %.1f s", s.geometry().name(), mode.id(),

@@ -117,6 +117,20 @@ class BenchCommandTest {
     }
 
     @Test
+    void withoutTheSplitNothingWaitsBetweenOpsAndThePartsAreLeftOut() {
+        Path json = dir.resolve("nosplit.json");
+        assertThat(run("bench", "prefill", "--geometry", "tiny", "--device", "cpu", "--threads", "1", "--lengths", "40",
+                "--piece", "32", "--runs", "1", "--warmup", "0", "--mode", "dca", "--no-split", "--peak-tflops", "2",
+                "--json", json.toString())).as(err).isZero();
+        JsonNode x = JsonMapper.builder().build().readTree(json.toFile()).get("results").get(0);
+        assertThat(x.get("attention_seconds").isNull()).isTrue();
+        assertThat(x.get("gemm_vs_alone").isNull()).isTrue();
+        assertThat(x.get("ttft_seconds").asDouble()).isPositive();
+        assertThat(x.get("fraction_of_peak").asDouble()).isCloseTo(x.get("tflops").asDouble() / 2, within(1e-12));
+        assertThat(out).contains("peak 2.00 TFLOP/s: given (--peak-tflops)");
+    }
+
+    @Test
     void aGivenCeilingIsUsedAndSaidSo() {
         assertThat(run("bench", "decode", "--geometry", "tiny", "--device", "cpu", "--threads", "1", "--lengths", "20",
                 "--steps", "2", "--runs", "1", "--warmup", "0", "--hbm-gbps", "4800", "--mode", "dense")).as(err).isZero();
