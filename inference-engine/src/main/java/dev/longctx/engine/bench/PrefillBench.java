@@ -70,9 +70,18 @@ public final class PrefillBench {
 
     private PrefillBench() {}
 
-    /** The measurements of one (mode, length) before the peak is known. */
+    /**
+     * The measurements of one (mode, length) before the peak is known.
+     *
+     * @param parts     seconds per {@link Part} of the median run; null without the split
+     * @param gemmAlone the GEMMs of the whole prefill timed alone; NaN until they are
+     */
     private record Timed(Mode mode, int length, int pieces, List<Double> ttfts, double[] parts, Long peakMemory,
-                         double attentionFlop, double gemmFlop, double gemmAlone) {}
+                         double attentionFlop, double gemmFlop, double gemmAlone) {
+        Timed withGemmAlone(double seconds) {
+            return new Timed(mode, length, pieces, ttfts, parts, peakMemory, attentionFlop, gemmFlop, seconds);
+        }
+    }
 
     /**
      * @param split      time attention, GEMMs and the rest apart (every op boundary waits for the device)
@@ -98,24 +107,15 @@ public final class PrefillBench {
                 }
                 List<Timed> ofMode = new ArrayList<>();
                 for (int length : lengths) ofMode.add(measure(m, s, mode, length, log));
-                // The activations now hold a real prefill's values: time the same GEMMs by themselves on them.
+                // The activations now hold a real prefill's values: time the same GEMMs by themselves on them, at
+                // every piece size the lengths were cut into, and the lm_head on its one row.
                 TreeSet<Integer> rows = new TreeSet<>();
                 for (int length : lengths) for (int[] p : pieces(length, s.piece())) rows.add(p[1]);
-                Map<String, Double> secondsByShape = new LinkedHashMap<>();
                 List<GemmAlone> ofModeAlone = new ArrayList<>();
                 for (int n : rows) ofModeAlone.addAll(timeAlone(m, mode, n, s.runs(), false));
                 ofModeAlone.addAll(timeAlone(m, mode, 1, s.runs(), true));
-                for (GemmAlone g : ofModeAlone) secondsByShape.put(g.name() + "@" + g.rows(), g.seconds());
                 alone.addAll(ofModeAlone);
-                for (Timed t : ofMode) {
-                    double sum = 0;
-                    for (int[] p : pieces(t.length(), s.piece())) {
-                        for (String g : List.of("qkv", "o", "gate_up", "down")) sum += c.numLayers() * secondsByShape.get(g + "@" + p[1]);
-                    }
-                    sum += secondsByShape.get("lm_head@1");
-                    timed.add(new Timed(t.mode(), t.length(), t.pieces(), t.ttfts(), t.parts(), t.peakMemory(),
-                            t.attentionFlop(), t.gemmFlop(), sum));
-                }
+                for (Timed t : ofMode) timed.add(t.withGemmAlone(aloneSeconds(ofModeAlone, t.length(), s.piece(), c.numLayers())));
             }
         }
         String peakSource;
@@ -135,6 +135,17 @@ public final class PrefillBench {
                 peak, peakSource, alone, results);
     }
 
+    /** What the GEMMs of a whole prefill of {@code length} take alone: per piece, every layer's four, then the lm_head. */
+    private static double aloneSeconds(List<GemmAlone> alone, int length, int piece, int layers) {
+        Map<String, Double> byShape = new LinkedHashMap<>();
+        for (GemmAlone g : alone) byShape.put(g.name() + "@" + g.rows(), g.seconds());
+        double sum = byShape.get("lm_head@1");
+        for (int[] p : pieces(length, piece)) {
+            for (String g : List.of("qkv", "o", "gate_up", "down")) sum += layers * byShape.get(g + "@" + p[1]);
+        }
+        return sum;
+    }
+
     private static Timed measure(BenchModel m, BenchSettings s, Mode mode, int length, Consumer<String> log) {
         ModelConfig c = m.config();
         int blocks = m.blocksFor(length);
@@ -151,7 +162,7 @@ public final class PrefillBench {
                 m.prefill(ids, cache, table, String.format(Locale.ROOT, "%s %d run %d of %d", mode.id(), length, r + 1, s.runs()));
                 double ttft = (System.nanoTime() - t0) / 1e9;
                 ttfts.add(ttft);
-                parts.add(m.timed() == null ? null : new double[] {m.timed().seconds(Part.ATTENTION), m.timed().seconds(Part.GEMM)});
+                parts.add(m.timed() == null ? null : m.timed().seconds());
                 peaks.add(m.peakMemory());
                 log.accept(String.format(Locale.ROOT, "%s %d: TTFT %.3f s", mode.id(), length, ttft));
             }
@@ -168,8 +179,8 @@ public final class PrefillBench {
         double flops = t.attentionFlop() + t.gemmFlop();
         Double attention = null, gemm = null, other = null, attentionTf = null, gemmTf = null, vsAlone = null;
         if (t.parts() != null) {
-            attention = t.parts()[0];
-            gemm = t.parts()[1];
+            attention = t.parts()[Part.ATTENTION.ordinal()];
+            gemm = t.parts()[Part.GEMM.ordinal()];
             other = ttft - attention - gemm;  // everything else, host time between ops included
             attentionTf = t.attentionFlop() / attention / 1e12;
             gemmTf = t.gemmFlop() / gemm / 1e12;
