@@ -7,14 +7,16 @@
 #   OUT/lib/*.jar       one shared folder of dependency jars, other platforms' natives stripped (DJL tokenizers,
 #                       JNA, jcuda-natives keeps only the driver binding), so services and engine share them
 #   OUT/test/*.jar      the engine's test classes, JUnit's console launcher and AssertJ (for run.sh's GPU tests)
-#   OUT/tools/          the PyTorch reference (tools/bench_torch_prefill.py)
+#   OUT/tools/          the PyTorch reference (tools/bench_torch_prefill.py) and the gpubench summary
 #   OUT/run.sh          what the device call executes (GPU tests, kernel benchmark, PyTorch reference, summary)
 #
-# Usage: scripts/gpu/bundle.sh [--out DIR] [--lib all|cuda]   (default: /work/main/.device/gpu, inside the tree the
-# device tool sends; /.device/ is git-ignored there). Prints the bundle's size: with the ~17 MB of tracked files it
-# must stay under the tool's 64 MiB. `--lib cuda` keeps only the jars the GPU tests and the kernel benchmark need
-# (JCuda): the whole engine's dependencies (26 MB stripped, 5 MB of it DJL's tokenizer library) plus the 22 MB
-# runtime and the tracked files come to ~69 MB, over the limit.
+# Usage: scripts/gpu/bundle.sh [--out DIR] [--lib all|bench|cuda]   (default: /work/main/.device/gpu, inside the tree
+# the device tool sends; /.device/ is git-ignored there). Prints the bundle's size: with the ~17 MB of tracked files
+# it must stay under the tool's 64 MiB. `--lib cuda` keeps only the jars the GPU tests and the kernel benchmark need
+# (JCuda); `--lib bench` adds what the engine's CLI needs for `bench prefill` / `bench decode` (picocli, Jackson 3,
+# common) and leaves out the tokenizer, chat template and chart libraries those commands never load: the whole
+# engine's dependencies (26 MB stripped, 5 MB of it DJL's tokenizer library) plus the 22 MB runtime and the tracked
+# files come to ~69 MB, over the limit.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=/work/main/.device/gpu
@@ -51,7 +53,14 @@ if [ ! -f "$OUT/jre.tar.xz" ]; then
 fi
 
 cp inference-engine/target/inference-engine.jar "$OUT/app/"
-if [ "$LIB" = cuda ]; then cp inference-engine/target/lib/jcuda*.jar "$OUT/lib/"; else cp inference-engine/target/lib/*.jar "$OUT/lib/"; fi
+case "$LIB" in
+  cuda) cp inference-engine/target/lib/jcuda*.jar "$OUT/lib/" ;;
+  bench) for j in jcuda picocli jackson-core-3 jackson-databind-3 jackson-annotations common-[0-9]; do
+           cp inference-engine/target/lib/$j*.jar "$OUT/lib/"
+         done ;;
+  all) cp inference-engine/target/lib/*.jar "$OUT/lib/" ;;
+  *) echo "[bundle] --lib must be all, bench or cuda, got $LIB" >&2; exit 2 ;;
+esac
 # Natives of other platforms out: the GPU machine is linux x86-64.
 strip_jar() { local jar=$1; shift; zip -q -d "$jar" "$@" >/dev/null 2>&1 || true; }
 for j in "$OUT"/lib/tokenizers-*.jar; do strip_jar "$j" 'native/lib/linux-aarch64/*' 'native/lib/osx-*' 'native/lib/win-*'; done
@@ -62,7 +71,7 @@ for j in "$OUT"/lib/jcuda-natives-*.jar; do strip_jar "$j" 'lib/libJNvPTXCompile
 (cd inference-engine/target/test-classes && zip -q -r "$OUT/test/engine-tests.jar" . -i '*.class')
 cp "$M2/org/junit/platform/junit-platform-console-standalone/$JUNIT/junit-platform-console-standalone-$JUNIT.jar" "$OUT/test/"
 cp "$M2"/org/assertj/assertj-core/3.27.7/assertj-core-3.27.7.jar "$OUT/test/"
-cp tools/bench_torch_prefill.py "$OUT/tools/"
+cp tools/bench_torch_prefill.py scripts/gpu/gpubench_summary.py "$OUT/tools/"
 cp scripts/gpu/run.sh "$OUT/run.sh"
 echo "[bundle] $OUT:"
 du -sh "$OUT"/* | sed 's/^/  /'
