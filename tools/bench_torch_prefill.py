@@ -9,6 +9,8 @@ KV cache, so a piece attends to the cached prefix plus itself (causal, bottom-ri
   python3 tools/bench_torch_prefill.py --geometry qwen2.5-7b-instruct-1m --lengths 32768,131072 --backends cudnn,flash
   python3 tools/bench_torch_prefill.py --mode attention --lengths 32768,131072     # one layer's SDPA only
 
+`--json FILE` also writes the rows as JSON (scripts/gpu/gpubench_summary.py sets them beside the engine's).
+
 With cuDNN, pieces after the first run ~3x slower than one pass: the bottom-right causal mask they need is an
 explicit bias, which takes cuDNN off its fast causal path (H200, 2026-12-03: 23.8 s at 128K in 32K pieces against
 9.7 s in one pass). `--piece 0` gives the one-pass number.
@@ -17,6 +19,7 @@ Prints TTFT, the attention time (CUDA events around every SDPA call), the rest, 
 4·H·d·Σ(q·prefix + q²/2)), and peak memory; a summary table last. Random weights: speed does not depend on values.
 """
 import argparse
+import json
 import math
 import sys
 import time
@@ -158,28 +161,37 @@ def main():
     p.add_argument("--backends", default="cudnn,flash")
     p.add_argument("--piece", type=int, default=32768, help="prefill piece size; 0 = one pass")
     p.add_argument("--mode", default="pipeline", choices=["pipeline", "attention"])
+    p.add_argument("--json", help="also write the rows to this file (read by scripts/gpu/gpubench_summary.py)")
     args = p.parse_args()
     device = torch.device("cuda")
     lengths = [int(x) for x in args.lengths.split(",")]
     print(f"# {torch.cuda.get_device_name()} torch {torch.__version__} geometry {args.geometry} mode {args.mode}"
           f" piece {args.piece}", flush=True)
-    rows = []
+    rows, records = [], []
     for backend in args.backends.split(","):
         for n in lengths:
+            rec = dict(mode=args.mode, backend=backend, geometry=args.geometry, n=n, piece=args.piece)
             try:
                 if args.mode == "attention":
                     ms, tf = attention_only(n, backend, device)
                     row = f"sdpa {backend:6s} N={n:<7d} {ms:9.2f} ms {tf:7.1f} TFLOP/s"
+                    rec.update(ms=ms, tflops=tf)
                 else:
                     if not rows:  # warm-up: kernels, cuBLAS heuristics, allocator
                         pipeline(args.geometry, min(n, 8192), args.piece, backend, device)
                     ttft, att, tf, peak = pipeline(args.geometry, n, args.piece, backend, device)
                     row = (f"pipeline {backend:6s} N={n:<7d} TTFT {ttft:7.2f} s  attention {att:6.2f} s "
                            f"({tf:5.0f} TFLOP/s)  rest {ttft - att:6.2f} s  peak {peak:5.1f} GiB")
+                    rec.update(ttft_s=ttft, attention_s=att, attention_tflops=tf, rest_s=ttft - att, peak_gib=peak)
             except Exception as e:  # report and go on: one backend failing must not hide the others
                 row = f"{args.mode} {backend:6s} N={n:<7d} FAILED: {type(e).__name__}: {str(e).splitlines()[0][:150]}"
+                rec.update(failed=row)
             print(row, flush=True)
             rows.append(row)
+            records.append(rec)
+            if args.json:  # rewritten after every row, so a run cut short still leaves what it measured
+                with open(args.json, "w") as f:
+                    json.dump(dict(device=torch.cuda.get_device_name(), torch=torch.__version__, rows=records), f, indent=1)
     print(f"\n== torch {args.mode} summary ==")
     for r in rows:
         print(r)

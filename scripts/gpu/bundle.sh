@@ -6,7 +6,8 @@
 #   OUT/payload.tar.xz  lib/ (one shared folder of jars: the engine, the plain jars of tokenizer-, inference- and
 #                       gateway-service and all their dependencies, less other platforms' natives, HTTP/3 natives
 #                       and the eval's charting), app/<module>.cp (each module's class path, as jar names in lib/),
-#                       test/ (the engine's test classes, JUnit's console launcher, AssertJ), tools/ (PyTorch reference)
+#                       test/ (the engine's test classes, JUnit's console launcher, AssertJ), tools/ (the PyTorch
+#                       reference and the gpubench summary)
 #   OUT/run.sh          what the device call executes: GPU tests, the stack on the GPU, benchmarks, a summary
 #
 # The device tool sends the checkout's tracked files (~17 MB, models/ included) plus what a call carries, 64 MiB in
@@ -76,7 +77,7 @@ for j in "$STAGE"/lib/jcuda-natives-*.jar; do strip_jar "$j" 'lib/libJNvPTXCompi
 (cd inference-engine/target/test-classes && zip -q -r "$STAGE/test/engine-tests.jar" . -i '*.class')
 cp "$M2/org/junit/platform/junit-platform-console-standalone/$JUNIT/junit-platform-console-standalone-$JUNIT.jar" "$STAGE/test/"
 cp "$M2"/org/assertj/assertj-core/3.27.7/assertj-core-3.27.7.jar "$STAGE/test/"
-cp tools/bench_torch_prefill.py "$STAGE/tools/"
+cp tools/bench_torch_prefill.py scripts/gpu/gpubench_summary.py "$STAGE/tools/"
 
 echo "[bundle] storing jars uncompressed for one xz stream"
 for j in "$STAGE"/lib/*.jar "$STAGE"/test/*.jar; do

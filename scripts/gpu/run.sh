@@ -8,14 +8,24 @@
 #          model, asked the README's passkey question (greedy, then seeded sampling twice, then with logprobs);
 #   sass   the attention kernels' SASS (cuobjdump): tensor-core instructions present;
 #   bench  the kernel benchmark (CudaKernelBench), and torch: PyTorch's SDPA and dense pipeline, side by side;
+#   gpubench (only when named; not part of all, ~6 minutes on the 7B geometry): the engine's own benchmarks,
+#      tools/bench_torch_prefill.py (SDPA alone; the pipeline in the same pieces with flash and cuDNN; cuDNN in one
+#      pass), then `longctx bench decode` and `bench prefill` (dense, then dca) on the same geometry and lengths, then
+#      one table (gpubench_summary.py; rerun it on the returned $OUT with `python3 scripts/gpu/gpubench_summary.py DIR`).
+#      Each part writes its JSON and log to $OUT as soon as it ends, so a call cut short keeps what it measured.
+#      Settings (environment): GPUBENCH_GEOMETRY (qwen2.5-7b-instruct-1m), GPUBENCH_LENGTHS (32768,131072),
+#      GPUBENCH_PIECE (32768), GPUBENCH_CONTEXTS (4096,131072), GPUBENCH_BATCH (1), GPUBENCH_RUNS (3),
+#      GPUBENCH_DEVICE (cuda), GPUBENCH_TORCH (1; 0 leaves PyTorch out, as for a CPU dry run), GPUBENCH_ARGS (more
+#      flags for both engine commands), GPUBENCH_DECODE_ARGS (for bench decode only, e.g. --batch 1,8 --copy-mib 64);
 # then a summary. Logs go to $OUT (the device tool brings them back). Fails fast when the bundle is incomplete.
-# Usage: bash .device/<name>/run.sh [tests|stack|sass|bench|torch|all ...]   (default: all)
+# Usage: bash .device/<name>/run.sh [tests|stack|sass|bench|torch|all|gpubench ...]   (default: all)
 set -u
 B=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-/tmp/longctx-gpu-out}
 mkdir -p "$OUT"
 STEPS=${*:-all}
 want() { [[ " $STEPS " == *" all "* || " $STEPS " == *" $1 "* ]]; }
+named() { [[ " $STEPS " == *" $1 "* ]]; }
 die() { echo "run.sh: $*" | tee -a "$OUT/summary.txt" >&2; exit 1; }
 
 for f in jre.tar.xz payload.tar.xz; do
@@ -59,6 +69,7 @@ if want tests; then
     --select-class dev.longctx.engine.backend.cuda.CudaBackendContractTest \
     --select-class dev.longctx.engine.backend.cuda.CudaAttentionContractTest \
     --select-class dev.longctx.engine.backend.cuda.CudaGenericAttentionContractTest \
+    --select-class dev.longctx.engine.backend.cuda.CudaEventTimerTest \
     --select-class dev.longctx.engine.model.CudaForwardPassTest \
     --select-class dev.longctx.engine.backend.BackendsTest > "$OUT/tests.log" 2>&1
   echo "tests exit $?" >> "$OUT/tests.log"
@@ -183,6 +194,39 @@ if want torch; then
   tail -3 "$OUT/torch.log"
 fi
 
+if named gpubench; then
+  echo "== engine benchmarks beside PyTorch (gpubench) =="
+  G=${GPUBENCH_GEOMETRY:-qwen2.5-7b-instruct-1m}
+  LENS=${GPUBENCH_LENGTHS:-32768,131072}
+  PIECE=${GPUBENCH_PIECE:-32768}
+  RUNS=${GPUBENCH_RUNS:-3}
+  DEV=${GPUBENCH_DEVICE:-cuda}
+  LONGCTX=("$JAVA" "${JOPTS[@]}" -cp "$ENGINE_CP" dev.longctx.engine.cli.LongctxCli bench)
+  # PyTorch first: its ~100 s are known (NOTES.md), so a slow engine cannot crowd out the reference.
+  if [ "${GPUBENCH_TORCH:-1}" != 0 ]; then
+    export PYTHONUNBUFFERED=1
+    TORCH=(python3 "$P/tools/bench_torch_prefill.py" --geometry "$G" --lengths "$LENS")
+    timeout 60 "${TORCH[@]}" --mode attention --json "$OUT/torch-attention.json" > "$OUT/torch.log" 2>&1
+    # In the engine's pieces with both backends (cuDNN leaves its fast path there: NOTES.md), and cuDNN in one pass.
+    timeout 150 "${TORCH[@]}" --piece "$PIECE" --backends flash,cudnn --json "$OUT/torch-pieces.json" >> "$OUT/torch.log" 2>&1
+    timeout 60 "${TORCH[@]}" --piece 0 --backends cudnn --json "$OUT/torch-onepass.json" >> "$OUT/torch.log" 2>&1
+    echo "torch exit $?" >> "$OUT/torch.log"
+  fi
+  # Progress goes to the .log files as it happens; the tables are in the .out files, the numbers in the .json ones.
+  timeout 120 "${LONGCTX[@]}" decode --geometry "$G" --lengths "${GPUBENCH_CONTEXTS:-4096,131072}" \
+    --batch "${GPUBENCH_BATCH:-1}" --piece "$PIECE" --device "$DEV" --runs "$RUNS" ${GPUBENCH_ARGS:-} ${GPUBENCH_DECODE_ARGS:-} \
+    --json "$OUT/decode.json" > "$OUT/decode.out" 2> "$OUT/decode.log"
+  echo "decode exit $?" | tee -a "$OUT/decode.log"
+  for MODE in dense dca; do
+    timeout 170 "${LONGCTX[@]}" prefill --geometry "$G" --lengths "$LENS" --mode $MODE --piece "$PIECE" \
+      --device "$DEV" --runs "$RUNS" ${GPUBENCH_ARGS:-} --json "$OUT/prefill-$MODE.json" > "$OUT/prefill-$MODE.out" 2> "$OUT/prefill-$MODE.log"
+    echo "prefill $MODE exit $?" | tee -a "$OUT/prefill-$MODE.log"
+  done
+  python3 "$P/tools/gpubench_summary.py" "$OUT" > "$OUT/gpubench-summary.txt" 2>&1
+fi
+
 echo
 echo "================ summary ================"
 cat "$OUT/summary.txt"
+[ -f "$OUT/gpubench-summary.txt" ] && cat "$OUT/gpubench-summary.txt"
+exit 0

@@ -9,6 +9,7 @@ import dev.longctx.engine.sampling.DeviceSampling;
 import dev.longctx.engine.weights.DType;
 import dev.longctx.engine.weights.Tensor;
 import java.util.List;
+import java.util.OptionalLong;
 
 /**
  * One device: its memory (activation buffers, weights, the KV cache), the dense math of the forward pass, and the
@@ -136,6 +137,34 @@ public interface Backend extends AutoCloseable {
      */
     default int[] sample(DeviceBuffer logits, int m, java.util.List<DeviceSampling> rows, int from) {
         throw new UnsupportedOperationException("the " + name() + " backend does not sample; use the Sampler on the logits");
+    }
+
+    // ---- measurement (benchmarks); each has a default, so a backend works without them ----
+
+    /**
+     * {@code dst = src}, every element, on the device (a GPU: a device-to-device copy). {@code bench decode} times it
+     * for the memory-bandwidth ceiling. The default has none.
+     *
+     * @throws UnsupportedOperationException when this backend has no such copy
+     */
+    default void copy(DeviceBuffer src, DeviceBuffer dst) {
+        throw new UnsupportedOperationException("the " + name() + " backend has no device-to-device copy");
+    }
+
+    /**
+     * A timer of this backend's work in {@code parts} parts. The default waits for pending ops at every lap and reads
+     * the host clock (see {@link DeviceTimer}); a GPU backend can record events instead.
+     */
+    default DeviceTimer newTimer(int parts) {
+        return new SynchronizingTimer(this, parts);
+    }
+
+    /**
+     * Bytes of device memory in use now (a GPU: total minus free, as nvidia-smi counts it); empty when this backend
+     * does not know, as the CPU's memory is the JVM's. Benchmarks sample it for the peak.
+     */
+    default OptionalLong memoryInUse() {
+        return OptionalLong.empty();
     }
 
     @Override

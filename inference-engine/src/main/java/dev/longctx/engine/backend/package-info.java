@@ -24,5 +24,10 @@
  * documented byte layout; and an {@link dev.longctx.engine.attention.Attention} whose step takes the flattened
  * {@link dev.longctx.engine.attention.StepMetadata}. The contract tests {@code BackendContractTest} and
  * {@code AttentionContractTest} are subclassed per backend with a factory method and tolerances.
+ *
+ * <p>For {@code longctx bench prefill|decode} three optional methods have defaults that work on any backend, and a
+ * GPU backend reports better numbers by overriding them: {@code newTimer} (default: wait for the device at every lap;
+ * a CUDA backend returns {@code cuda.CudaEventTimer}), {@code memoryInUse} (default: unknown; CUDA: total − free) and
+ * {@code copy} (default: unsupported, and the bench takes a nominal bandwidth; CUDA: {@code cuMemcpyDtoDAsync}).
  */
 package dev.longctx.engine.backend;

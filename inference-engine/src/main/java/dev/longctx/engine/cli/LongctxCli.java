@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
 /** {@code longctx}: the engine's command line. */
 @Command(name = "longctx", mixinStandardHelpOptions = true, version = "longctx 0.1.0",
         description = "Long-context inference for Qwen2-architecture models.",
-        subcommands = {GenerateCommand.class, ScoreCommand.class, InfoCommand.class, EvalCommand.class, CalibrateCommand.class, SlashesCommand.class})
+        subcommands = {GenerateCommand.class, ScoreCommand.class, InfoCommand.class, EvalCommand.class, CalibrateCommand.class, SlashesCommand.class,
+                BenchCommand.class})
 public final class LongctxCli implements Runnable {
 
     /** Exit code for every user-facing error (bad flags, missing files, unusable checkpoint). */

@@ -12,6 +12,7 @@ import dev.longctx.engine.attention.SparseAttentionConfig;
 import dev.longctx.engine.attention.StepMetadata;
 import dev.longctx.engine.backend.Backend;
 import dev.longctx.engine.backend.Backends;
+import dev.longctx.engine.backend.DeviceBuffer;
 import dev.longctx.engine.backend.Weight;
 import dev.longctx.engine.kv.KvCache;
 import dev.longctx.engine.kv.KvCacheSpec;
@@ -20,6 +21,7 @@ import dev.longctx.engine.sampling.StepResult;
 import dev.longctx.engine.weights.Checkpoint;
 import dev.longctx.engine.weights.CheckpointValidator;
 import dev.longctx.engine.weights.Tensor;
+import dev.longctx.engine.weights.WeightSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -36,11 +38,10 @@ public final class Qwen2Model implements AutoCloseable {
     private record Layer(Weight inputNorm, Weight qkv, Weight qkvBias, Weight o, Weight postNorm, Weight gateUp,
                          Weight down) {}
 
-    private final Path modelDir;
     private final EngineOptions options;
     private final ModelConfig config;
     private final GenerationConfig generationConfig;
-    private final Checkpoint checkpoint;
+    private final WeightSource checkpoint;
     private final Backend backend;
     private final Attention attention;
     private final AttentionGeometry geometry;
@@ -55,9 +56,8 @@ public final class Qwen2Model implements AutoCloseable {
     /** Wall time spent inside attention since load: lets benchmarks separate attention from the dense layers. */
     private final LongAdder attentionNanos = new LongAdder();
 
-    private Qwen2Model(Path modelDir, EngineOptions options, ModelConfig config, GenerationConfig generationConfig,
-                       Checkpoint checkpoint, Backend backend, AttentionGeometry geometry, SparseAttentionConfig sparse) {
-        this.modelDir = modelDir;
+    private Qwen2Model(EngineOptions options, ModelConfig config, GenerationConfig generationConfig,
+                       WeightSource checkpoint, Backend backend, AttentionGeometry geometry, SparseAttentionConfig sparse) {
         this.options = options;
         this.config = config;
         this.generationConfig = generationConfig;
@@ -108,21 +108,38 @@ public final class Qwen2Model implements AutoCloseable {
         Checkpoint checkpoint = Checkpoint.open(modelDir);
         Backend backend = null;
         try {
-            CheckpointValidator.validate(config, checkpoint);
-            AttentionGeometry geometry = AttentionGeometry.of(config);
-            CpuAttention.checkBlockSize(geometry, options.kvBlockSize());
+            CheckpointValidator.validate(config, checkpoint);  // a broken checkpoint fails before the device starts
+            CpuAttention.checkBlockSize(AttentionGeometry.of(config), options.kvBlockSize());
             Backends.Choice choice = Backends.open(options);
             backend = choice.backend();
             if (choice.note() != null) System.err.println("longctx: " + choice.note());
+        } catch (RuntimeException e) {
+            checkpoint.close();
+            throw e;
+        }
+        return load(config, generation, checkpoint, sparse, options, backend);
+    }
+
+    /**
+     * A model from any weight source (a checkpoint, or {@link dev.longctx.engine.weights.RandomWeights} for benchmarks)
+     * on a backend the caller opened. The model owns both from here: {@link #close()} closes them, and so does a
+     * failure to load.
+     */
+    public static Qwen2Model load(ModelConfig config, GenerationConfig generation, WeightSource weights,
+                                  SparseAttentionConfig sparse, EngineOptions options, Backend backend) {
+        try {
+            CheckpointValidator.validate(config, weights);
+            AttentionGeometry geometry = AttentionGeometry.of(config);
+            CpuAttention.checkBlockSize(geometry, options.kvBlockSize());
             if (sparse != null && !backend.sparsePrefill()) {
                 System.err.println("longctx: the " + backend.name() + " backend has no sparse prefill yet: every prompt "
                         + "prefills densely (the sparse budgets are not used)");
                 sparse = null;
             }
-            return new Qwen2Model(modelDir, options, config, generation, checkpoint, backend, geometry, sparse);
+            return new Qwen2Model(options, config, generation, weights, backend, geometry, sparse);
         } catch (RuntimeException e) {
-            if (backend != null) backend.close();
-            checkpoint.close();
+            backend.close();
+            weights.close();
             throw e;
         }
     }
@@ -143,8 +160,6 @@ public final class Qwen2Model implements AutoCloseable {
 
     public GenerationConfig generationConfig() { return generationConfig; }
 
-    public Path modelDir() { return modelDir; }
-
     public EngineOptions options() { return options; }
 
     /** Total wall time of attention calls since the model was loaded, in seconds. */
@@ -159,6 +174,22 @@ public final class Qwen2Model implements AutoCloseable {
 
     /** Most tokens one {@link #forward} step may hold: the activations were allocated for this many. */
     public int maxTokensPerStep() { return act.maxTokens(); }
+
+    /** One matrix product of the forward pass on the model's own weight and buffers, for up to maxRows rows. */
+    public record Gemm(String name, Weight weight, DeviceBuffer input, DeviceBuffer output, int maxRows) {}
+
+    /**
+     * The matrix products of a step: layer {@code layer}'s four (qkv, o, gate_up, down) and the lm_head, each as the
+     * forward pass calls it. {@code bench prefill} times them alone, on the activations a prefill left behind, to set
+     * the GEMM part of a TTFT against the GEMMs by themselves. Running one overwrites its output buffer.
+     */
+    public List<Gemm> gemms(int layer) {
+        Layer w = layers[layer];
+        int t = act.maxTokens();
+        return List.of(new Gemm("qkv", w.qkv(), act.h(), act.qkv(), t), new Gemm("o", w.o(), act.attn(), act.proj(), t),
+                new Gemm("gate_up", w.gateUp(), act.h(), act.gateUp(), t), new Gemm("down", w.down(), act.act(), act.proj(), t),
+                new Gemm("lm_head", lmHead, act.lastNormed(), act.logits(), act.logitRows()));
+    }
 
     /** The shape of a KV cache of {@code blocks} blocks for this model on its backend. */
     public KvCacheSpec kvCacheSpec(int blocks, int blockSize) {

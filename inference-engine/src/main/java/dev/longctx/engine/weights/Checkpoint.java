@@ -26,7 +26,7 @@ import tools.jackson.databind.JsonNode;
  * </ol>
  * Every file is fully validated at open, so a broken checkpoint fails before any weight is used.
  */
-public final class Checkpoint implements AutoCloseable {
+public final class Checkpoint implements WeightSource {
 
     public static final String SINGLE_FILE = "model.safetensors";
     public static final String INDEX_FILE = "model.safetensors.index.json";
@@ -135,15 +135,21 @@ public final class Checkpoint implements AutoCloseable {
 
     public Path modelDir() { return modelDir; }
 
+    @Override
+    public String description() { return "checkpoint " + modelDir; }
+
     /** The mapped files, in the order they were opened. */
     public List<SafetensorsFile> files() { return files; }
 
     /** Every tensor name, sorted. */
+    @Override
     public Set<String> names() { return fileByTensor.keySet(); }
 
+    @Override
     public boolean has(String name) { return fileByTensor.containsKey(name); }
 
     /** A zero-copy view of {@code name}; valid until {@link #close()}. */
+    @Override
     public Tensor tensor(String name) {
         SafetensorsFile file = fileByTensor.get(name);
         if (file == null) throw new CheckpointException("tensor '" + name + "' not found in checkpoint " + modelDir);
@@ -151,6 +157,7 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     /** The validated header entry of {@code name}: dtype and shape without creating a view. */
+    @Override
     public SafetensorsFile.Entry entry(String name) {
         SafetensorsFile file = fileByTensor.get(name);
         if (file == null) throw new CheckpointException("tensor '" + name + "' not found in checkpoint " + modelDir);

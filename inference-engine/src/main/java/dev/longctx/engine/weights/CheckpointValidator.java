@@ -25,7 +25,7 @@ public final class CheckpointValidator {
 
     private CheckpointValidator() {}
 
-    public static void validate(ModelConfig config, Checkpoint checkpoint) {
+    public static void validate(ModelConfig config, WeightSource checkpoint) {
         List<String> problems = new ArrayList<>();
         for (TensorSpec spec : Qwen2TensorNames.expected(config)) {
             if (!checkpoint.has(spec.name())) {
@@ -59,8 +59,8 @@ public final class CheckpointValidator {
         }
     }
 
-    private static String summary(Checkpoint checkpoint, List<String> problems) {
-        StringBuilder message = new StringBuilder("checkpoint ").append(checkpoint.modelDir())
+    private static String summary(WeightSource checkpoint, List<String> problems) {
+        StringBuilder message = new StringBuilder(checkpoint.description())
                 .append(" does not match its config.json (").append(problems.size())
                 .append(problems.size() == 1 ? " problem): " : " problems): ");
         int listed = Math.min(problems.size(), MAX_LISTED_PROBLEMS);

@@ -211,4 +211,47 @@ public abstract class BackendContractTest {
             assertThatThrownBy(() -> cache.readBlock(5)).isInstanceOf(IndexOutOfBoundsException.class);
         }
     }
+
+    @Test
+    void copyCopiesEveryElementOrIsUnsupported() {
+        float[] x = random(5 * 7, 21);
+        DeviceBuffer src = backend().allocate(5, 7), dst = backend().allocate(5, 7);
+        backend().copyFromHost(x, src, 0);
+        try {
+            backend().copy(src, dst);
+        } catch (UnsupportedOperationException e) {
+            return;  // optional: bench decode then falls back to a nominal bandwidth
+        }
+        assertThat(host(dst, 5)).containsExactly(x);
+    }
+
+    @Test
+    void aTimerChargesEachLapToItsPartAfterTheOpsBeforeIt() {
+        DeviceTimer timer = backend().newTimer(2);
+        DeviceBuffer x = buffer(random(64 * 96, 22), 64, 96);
+        DeviceBuffer out = backend().allocate(64, 40);
+        Weight w = backend().upload(matrix(DType.BF16, 40, 96, 23));
+        long t0 = System.nanoTime();
+        timer.start();
+        for (int i = 0; i < 20; i++) backend().matmul(w, x, 64, out);
+        timer.lap(1);
+        timer.lap(0);
+        double[] s = timer.seconds();
+        double wall = (System.nanoTime() - t0) / 1e9;
+        assertThat(s).hasSize(2);
+        assertThat(s[1]).isPositive().isLessThanOrEqualTo(wall);
+        assertThat(s[0]).isGreaterThanOrEqualTo(0).isLessThan(s[1]);  // nothing was queued in the second lap
+        timer.start();
+        assertThat(timer.seconds()).containsExactly(0, 0);
+    }
+
+    @Test
+    void memoryInUseIsUnknownOrCountsAnAllocation() {
+        var before = backend().memoryInUse();
+        DeviceBuffer big = backend().allocate(1024, 4096);  // 16 MiB as fp32
+        var after = backend().memoryInUse();
+        assertThat(after.isPresent()).isEqualTo(before.isPresent());
+        // At least half the fp32 size: a GPU backend may keep activations in bf16.
+        if (after.isPresent()) assertThat(after.getAsLong()).isGreaterThanOrEqualTo(before.getAsLong() + big.numel() * 2);
+    }
 }

@@ -107,6 +107,18 @@ public final class CpuBackend implements Backend {
         return CpuWeight.of(name, parts);
     }
 
+    /** A parallel copy: one thread does not reach the memory bandwidth the ceiling of {@code bench decode} means. */
+    @Override
+    public void copy(DeviceBuffer srcBuffer, DeviceBuffer dstBuffer) {
+        float[] src = CpuBuffer.data(srcBuffer), dst = CpuBuffer.data(dstBuffer);
+        if (src.length != dst.length) throw new IllegalArgumentException("copy of " + src.length + " floats into " + dst.length);
+        int piece = 1 << 16;
+        parallelFor((src.length + piece - 1) / piece, c -> {
+            int from = c * piece;
+            System.arraycopy(src, from, dst, from, Math.min(piece, src.length - from));
+        });
+    }
+
     @Override
     public DType kvDtype() { return DType.F32; }
 
