@@ -160,11 +160,12 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
-     * Bytes of device memory in use now (a GPU: total minus free, as nvidia-smi counts it); empty when this backend
-     * does not know, as the CPU's memory is the JVM's. Benchmarks sample it for the peak.
+     * Bytes of device memory in use now (total minus free, as nvidia-smi counts it, from {@link #deviceMemory()});
+     * empty when this backend does not know, as the CPU's memory is the JVM's. Benchmarks sample it for the peak.
      */
     default OptionalLong memoryInUse() {
-        return OptionalLong.empty();
+        DeviceMemory m = deviceMemory();
+        return m == null ? OptionalLong.empty() : OptionalLong.of(m.total() - m.free());
     }
 
     @Override

@@ -27,7 +27,7 @@
  *
  * <p>For {@code longctx bench prefill|decode} three optional methods have defaults that work on any backend, and a
  * GPU backend reports better numbers by overriding them: {@code newTimer} (default: wait for the device at every lap;
- * a CUDA backend returns {@code cuda.CudaEventTimer}), {@code memoryInUse} (default: unknown; CUDA: total − free) and
+ * a CUDA backend returns {@code cuda.CudaEventTimer}), {@code memoryInUse} (default: total − free of {@code deviceMemory}, unknown where that is) and
  * {@code copy} (default: unsupported, and the bench takes a nominal bandwidth; CUDA: {@code cuMemcpyDtoDAsync}).
  */
 package dev.longctx.engine.backend;

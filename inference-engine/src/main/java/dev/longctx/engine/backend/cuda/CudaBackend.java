@@ -6,6 +6,7 @@ import dev.longctx.engine.attention.SparseAttentionConfig;
 import dev.longctx.engine.backend.Backend;
 import dev.longctx.engine.backend.DeviceBuffer;
 import dev.longctx.engine.backend.DeviceMemory;
+import dev.longctx.engine.backend.DeviceTimer;
 import dev.longctx.engine.backend.Precision;
 import dev.longctx.engine.backend.Weight;
 import dev.longctx.engine.kv.KvCache;
@@ -144,6 +145,26 @@ public final class CudaBackend implements Backend {
     public DeviceMemory deviceMemory() {
         enter();
         return new DeviceMemory(ctx.totalMemory(), ctx.freeMemory());
+    }
+
+    @Override
+    public void copy(DeviceBuffer srcBuffer, DeviceBuffer dstBuffer) {
+        enter();
+        CudaBuffer src = CudaBuffer.cast(srcBuffer), dst = CudaBuffer.cast(dstBuffer);
+        if (src.rows() != dst.rows() || src.cols() != dst.cols() || src.bf16() != dst.bf16()) {
+            throw new IllegalArgumentException("copy between buffers of other shapes or precisions: " + src.rows() + " × "
+                    + src.cols() + (src.bf16() ? " bf16" : " fp32") + " to " + dst.rows() + " × " + dst.cols()
+                    + (dst.bf16() ? " bf16" : " fp32"));
+        }
+        if (src.rows() * src.cols() == 0) return;
+        dst.memory().view(0, src.rows() * src.rowBytes()).copyFrom(src.memory().view(0, src.rows() * src.rowBytes()));
+    }
+
+    /** Events on the stream: laps cost no round trip to the device (see {@link CudaEventTimer}). */
+    @Override
+    public DeviceTimer newTimer(int parts) {
+        enter();
+        return new CudaEventTimer(ctx, parts);
     }
 
     @Override

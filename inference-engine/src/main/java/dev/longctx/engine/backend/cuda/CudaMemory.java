@@ -98,6 +98,13 @@ public final class CudaMemory implements AutoCloseable {
         JCudaDriver.cuMemsetD8Async(ptr, (byte) value, bytes, ctx.stream());
     }
 
+    /** Copies all of {@code src} to the start of this buffer, device to device, on the stream (no wait). */
+    public void copyFrom(CudaMemory src) {
+        check(src.bytes);
+        if (src.closed) throw new IllegalStateException("device buffer is closed");
+        JCudaDriver.cuMemcpyDtoDAsync(ptr, src.ptr, src.bytes, ctx.stream());
+    }
+
     /** Fills with 0xFF bytes: NaN as fp32 and bf16, −1 as int32, so an element a kernel fails to write shows. */
     public void poison() { fill(0xFF); }
 
