@@ -3,20 +3,21 @@
 # folder, which the device tool carries:
 #
 #   OUT/jre.tar.xz      a jlink'ed Java 25 runtime (stripped; unpacked by run.sh) — rebuilt only when missing
-#   OUT/app/*.jar       thin application jars (today the engine; the three Spring services' plain jars go here too)
-#   OUT/lib/*.jar       one shared folder of dependency jars, other platforms' natives stripped (DJL tokenizers,
-#                       JNA, jcuda-natives keeps only the driver binding), so services and engine share them
-#   OUT/test/*.jar      the engine's test classes, JUnit's console launcher and AssertJ (for run.sh's GPU tests)
-#   OUT/tools/          the PyTorch reference (tools/bench_torch_prefill.py) and the gpubench summary
-#   OUT/run.sh          what the device call executes (GPU tests, kernel benchmark, PyTorch reference, summary)
+#   OUT/payload.tar.xz  lib/ (one shared folder of jars: the engine, the plain jars of tokenizer-, inference- and
+#                       gateway-service and all their dependencies, less other platforms' natives, HTTP/3 natives
+#                       and the eval's charting), app/<module>.cp (each module's class path, as jar names in lib/),
+#                       test/ (the engine's test classes, JUnit's console launcher, AssertJ), tools/ (the PyTorch
+#                       reference and the gpubench summary)
+#   OUT/run.sh          what the device call executes: GPU tests, the stack on the GPU, benchmarks, a summary
 #
-# Usage: scripts/gpu/bundle.sh [--out DIR] [--lib all|bench|cuda]   (default: /work/main/.device/gpu, inside the tree
-# the device tool sends; /.device/ is git-ignored there). Prints the bundle's size: with the ~17 MB of tracked files
-# it must stay under the tool's 64 MiB. `--lib cuda` keeps only the jars the GPU tests and the kernel benchmark need
-# (JCuda); `--lib bench` adds what the engine's CLI needs for `bench prefill` / `bench decode` (picocli, Jackson 3,
-# common) and leaves out the tokenizer, chat template and chart libraries those commands never load: the whole
-# engine's dependencies (26 MB stripped, 5 MB of it DJL's tokenizer library) plus the 22 MB runtime and the tracked
-# files come to ~69 MB, over the limit.
+# The device tool sends the checkout's tracked files (~17 MB, models/ included) plus what a call carries, 64 MiB in
+# all. Jars are deflate-compressed one by one; stored uncompressed inside one xz stream instead they take less than
+# half (the services' dependencies: 52 MB as jars, 21 MB so), which is what lets runtime, services and tests travel
+# in one call. run.sh unpacks the payload into /tmp (the jars stay uncompressed there, which Java reads as well).
+#
+# Usage: scripts/gpu/bundle.sh [--out DIR] [--lib all|cuda]   (default /work/main/.device/gpu: inside the tree the
+# device tool sends, git-ignored there). `--lib cuda` keeps only the engine's own dependencies (no services). Prints
+# the sizes; fails when the bundle plus the tracked files would not fit the tool's 64 MiB.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=/work/main/.device/gpu
@@ -31,16 +32,64 @@ done
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 JUNIT=6.0.3
 M2=${M2_REPO:-$HOME/.m2/repository}
+SERVICES=(tokenizer-service inference-service gateway-service)
 
 cd "$ROOT"
-echo "[bundle] building the engine (nvcc step included) and its test classes"
-./mvnw -q -B -pl inference-engine -am package -DskipTests
+STAGE=$(mktemp -d)
+trap 'rm -rf "$STAGE"' EXIT
+mkdir -p "$STAGE/app" "$STAGE/lib" "$STAGE/test" "$STAGE/tools"
+MODULES=(inference-engine)
+[ "$LIB" = cuda ] || MODULES+=("${SERVICES[@]}")
+echo "[bundle] building ${MODULES[*]} (the engine's nvcc step included) and their runtime class paths"
+./mvnw -q -B -pl "$(IFS=,; echo "${MODULES[*]}")" -am package -DskipTests dependency:build-classpath \
+  -Dmdep.outputFile=target/runtime.cp -DincludeScope=runtime
 ./mvnw -q -B dependency:get -Dartifact=org.junit.platform:junit-platform-console-standalone:$JUNIT >/dev/null
 ls inference-engine/target/classes/cuda/*.fatbin >/dev/null 2>&1 || { echo "[bundle] no CUDA kernels were built (nvcc missing?)" >&2; exit 1; }
 
+# One shared lib folder; app/<module>.cp lists the jar names of one module's class path in order (each service
+# gets exactly its own dependencies, not the union), app/<service>.jar is the service's plain (not repackaged) jar.
+for m in "${MODULES[@]}"; do
+  jar="$m/target/$m.jar"
+  [ "$m" = inference-engine ] || jar="$m/target/$m.jar.original"
+  cp "$jar" "$STAGE/lib/$m.jar"
+  names=("$m.jar")
+  IFS=: read -r -a deps < "$m/target/runtime.cp" || true   # the file has no final newline
+  for d in "${deps[@]}"; do
+    [ -n "$d" ] || continue
+    [ -f "$d" ] || { echo "[bundle] $m's class path has $d, not a jar" >&2; exit 1; }
+    cp -n "$d" "$STAGE/lib/"
+    names+=("$(basename "$d")")
+  done
+  (IFS=:; echo "${names[*]}") > "$STAGE/app/$m.cp"
+done
+
+# Not needed on the GPU machine: other platforms' natives, HTTP/3 natives, the eval heatmaps' charting (xchart and
+# the PDF/vector-graphics libraries under it), the CUDA runtime/NVRTC/PTX-compiler bindings (only the driver API is used).
+rm -f "$STAGE"/lib/netty-codec-native-quic-*-*.jar "$STAGE"/lib/netty-resolver-dns-native-macos-*.jar \
+      "$STAGE"/lib/xchart-*.jar "$STAGE"/lib/VectorGraphics2D-*.jar "$STAGE"/lib/graphics2d-*.jar \
+      "$STAGE"/lib/pdfbox-*.jar "$STAGE"/lib/fontbox-*.jar "$STAGE"/lib/animated-gif-lib-*.jar
+strip_jar() { local jar=$1; shift; zip -q -d "$jar" "$@" >/dev/null 2>&1 || true; }
+for j in "$STAGE"/lib/tokenizers-*.jar; do strip_jar "$j" 'native/lib/linux-aarch64/*' 'native/lib/osx-*' 'native/lib/win-*'; done
+for j in "$STAGE"/lib/jna-*.jar; do strip_jar "$j" 'com/sun/jna/win32-*' 'com/sun/jna/darwin*' 'com/sun/jna/*bsd*' 'com/sun/jna/aix*' 'com/sun/jna/sunos*' 'com/sun/jna/linux-a*' 'com/sun/jna/linux-[m-z]*' 'com/sun/jna/linux-loong*' 'com/sun/jna/dragonfly*' 'com/sun/jna/linux-x86/*'; done
+for j in "$STAGE"/lib/jcuda-natives-*.jar; do strip_jar "$j" 'lib/libJNvPTXCompiler*' 'lib/libJNvrtc*' 'lib/libJCudaRuntime*'; done
+
+# Test classes only: fixtures and the default model come from the checkout the device tool sends.
+(cd inference-engine/target/test-classes && zip -q -r "$STAGE/test/engine-tests.jar" . -i '*.class')
+cp "$M2/org/junit/platform/junit-platform-console-standalone/$JUNIT/junit-platform-console-standalone-$JUNIT.jar" "$STAGE/test/"
+cp "$M2"/org/assertj/assertj-core/3.27.7/assertj-core-3.27.7.jar "$STAGE/test/"
+cp tools/bench_torch_prefill.py scripts/gpu/gpubench_summary.py "$STAGE/tools/"
+
+echo "[bundle] storing jars uncompressed for one xz stream"
+for j in "$STAGE"/lib/*.jar "$STAGE"/test/*.jar; do
+  x=$(mktemp -d)
+  (cd "$x" && unzip -q -o "$j" && rm -f "$j" && zip -q -0 -r -X "$j" .)
+  rm -rf "$x"
+done
+
 mkdir -p "$OUT"
 rm -rf "$OUT/app" "$OUT/lib" "$OUT/test" "$OUT/tools"
-mkdir -p "$OUT/app" "$OUT/lib" "$OUT/test" "$OUT/tools"
+tar -C "$STAGE" -cf - app lib test tools | xz -T2 -9 > "$OUT/payload.tar.xz.tmp"
+mv "$OUT/payload.tar.xz.tmp" "$OUT/payload.tar.xz"
 
 if [ ! -f "$OUT/jre.tar.xz" ]; then
   echo "[bundle] jlink: Java runtime for the engine and services"
@@ -48,31 +97,17 @@ if [ ! -f "$OUT/jre.tar.xz" ]; then
   # java.desktop: Jinjava needs java.beans; the rest are what the engine's and services' jars use.
   "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,jdk.unsupported,java.desktop,java.management,java.naming,java.net.http,java.sql,java.xml,java.scripting,jdk.crypto.ec \
     --strip-debug --no-header-files --no-man-pages --output "$tmp/jre"
-  tar -C "$tmp" -cf - jre | xz -T2 -6 > "$OUT/jre.tar.xz"
+  tar -C "$tmp" -cf - jre | xz -T2 -9e > "$OUT/jre.tar.xz"
   rm -rf "$tmp"
 fi
-
-cp inference-engine/target/inference-engine.jar "$OUT/app/"
-case "$LIB" in
-  cuda) cp inference-engine/target/lib/jcuda*.jar "$OUT/lib/" ;;
-  bench) for j in jcuda picocli jackson-core-3 jackson-databind-3 jackson-annotations common-[0-9]; do
-           cp inference-engine/target/lib/$j*.jar "$OUT/lib/"
-         done ;;
-  all) cp inference-engine/target/lib/*.jar "$OUT/lib/" ;;
-  *) echo "[bundle] --lib must be all, bench or cuda, got $LIB" >&2; exit 2 ;;
-esac
-# Natives of other platforms out: the GPU machine is linux x86-64.
-strip_jar() { local jar=$1; shift; zip -q -d "$jar" "$@" >/dev/null 2>&1 || true; }
-for j in "$OUT"/lib/tokenizers-*.jar; do strip_jar "$j" 'native/lib/linux-aarch64/*' 'native/lib/osx-*' 'native/lib/win-*'; done
-for j in "$OUT"/lib/jna-*.jar; do strip_jar "$j" 'com/sun/jna/win32-*' 'com/sun/jna/darwin*' 'com/sun/jna/*bsd*' 'com/sun/jna/aix*' 'com/sun/jna/sunos*' 'com/sun/jna/linux-a*' 'com/sun/jna/linux-[m-z]*' 'com/sun/jna/linux-loong*' 'com/sun/jna/dragonfly*' 'com/sun/jna/linux-x86/*'; done
-for j in "$OUT"/lib/jcuda-natives-*.jar; do strip_jar "$j" 'lib/libJNvPTXCompiler*' 'lib/libJNvrtc*' 'lib/libJCudaRuntime*'; done
-
-# Test classes only (the fixtures under test resources are not needed by the GPU tests).
-(cd inference-engine/target/test-classes && zip -q -r "$OUT/test/engine-tests.jar" . -i '*.class')
-cp "$M2/org/junit/platform/junit-platform-console-standalone/$JUNIT/junit-platform-console-standalone-$JUNIT.jar" "$OUT/test/"
-cp "$M2"/org/assertj/assertj-core/3.27.7/assertj-core-3.27.7.jar "$OUT/test/"
-cp tools/bench_torch_prefill.py scripts/gpu/gpubench_summary.py "$OUT/tools/"
 cp scripts/gpu/run.sh "$OUT/run.sh"
+
 echo "[bundle] $OUT:"
 du -sh "$OUT"/* | sed 's/^/  /'
-du -sh "$OUT" | sed 's/^/  total /'
+bundle=$(du -sb "$OUT" | cut -f1)
+tracked=$(git -C "$ROOT" ls-files -z | xargs -0 du -cb 2>/dev/null | tail -1 | cut -f1)
+echo "  total $((bundle / 1048576)) MiB + tracked files $((tracked / 1048576)) MiB of the device tool's 64 MiB"
+if [ $((bundle + tracked)) -gt $((64 * 1048576)) ]; then
+  echo "[bundle] too large for one device call" >&2
+  exit 1
+fi

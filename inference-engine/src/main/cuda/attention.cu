@@ -536,3 +536,94 @@ extern "C" __global__ void decode_merge(const float* __restrict__ partO, const f
     out[row * D + c] = f2bf(L > 0.f ? O / L : 0.f);
     if (c == 0) lse[row] = L > 0.f ? M + __logf(L) : -INFINITY;
 }
+
+// attn_generic — the same attention as attn_prefill/attn_decode (dense RoPE or DCA's three parts, both temperature
+// rules, paged K/V, every sequence of the step in one launch, prefill and decode rows mixed) for any even head_dim
+// up to 256, without tensor cores: one warp per (token row, query head), each lane holding head dims lane + 32·j,
+// keys one at a time with an online softmax in fp32 (q rotated in fp32, never rounded to bf16). For models whose
+// head_dim the tensor-core kernels are not built for (64 and 128 are): the default tiny model's 32, the test
+// fixtures' 16 and 20. Slow for long contexts; correct for all.
+// Rows must be every token of the step: cuSeqlensQ[0] = 0, cuSeqlensQ[numSeqs] = numTokens, no empty sequence.
+// grid ceil(numTokens·H / 4), block 128.
+extern "C" __global__ void __launch_bounds__(128) attn_generic(
+        const bf16* __restrict__ q, bf16* __restrict__ out, float* __restrict__ lse, const bf16* __restrict__ kc,
+        const bf16* __restrict__ vc, const int* __restrict__ cuQ, const int* __restrict__ seqLens,
+        const int* __restrict__ blockTables, const int* __restrict__ scaleLens, int numSeqs, int numTokens, int H,
+        int Hkv, int D, int blockSize, int maxBlocks, const double* __restrict__ invFreq, int dcaL, int dcaC, int dcaP,
+        float smScale) {
+    constexpr int PER = 8;  // head dims per lane: D ≤ 256
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+    const long long item = (long long)blockIdx.x * 4 + warp;
+    if (item >= (long long)numTokens * H) return;
+    const int row = (int)(item / H), h = (int)(item % H);
+    int lo = 0, hi = numSeqs - 1;  // the sequence owning the row: the last s with cuQ[s] ≤ row
+    while (lo < hi) {
+        const int mid = (lo + hi + 1) >> 1;
+        if (cuQ[mid] <= row) lo = mid; else hi = mid - 1;
+    }
+    const int s = lo;
+    const long long p = (long long)seqLens[s] - (cuQ[s + 1] - cuQ[s]) + (row - cuQ[s]);
+    const int kvh = h / (H / Hkv);
+    const int* bt = blockTables + (size_t)s * maxBlocks;
+    const int sl = scaleLens[s];
+    const float sf = dcaL > 0 ? dca_temperature(sl > 0 ? (long long)sl : p + 1, dcaP) : 1.f;
+    const float scale = smScale * sf * sf;
+    const int half = D / 2;
+    const bf16* qrow = q + ((size_t)row * H + h) * D;
+
+    float acc[PER], qr[PER];
+#pragma unroll
+    for (int j = 0; j < PER; j++) acc[j] = 0.f;
+    float m = -INFINITY, l = 0.f;
+    const long long prev = dcaL > 0 ? (p / dcaL) * dcaL : 0;  // first key of the row's own DCA chunk
+    for (int part = dcaL > 0 ? 2 : 0; part >= 0; --part) {
+        long long kFrom, kTo;
+        if (dcaL <= 0) { kFrom = 0; kTo = p + 1; }
+        else if (part == 2) { kFrom = 0; kTo = prev - dcaL; }       // inter: chunks before the previous one
+        else if (part == 1) { kFrom = prev - dcaL; kTo = prev; }    // succ: the previous chunk
+        else { kFrom = prev; kTo = p + 1; }                         // intra: causal in the own chunk
+        if (kFrom < 0 || kFrom >= kTo) continue;
+        const long long qpos = dca_query_position(p, part, dcaL, dcaC);
+#pragma unroll
+        for (int j = 0; j < PER; j++) {
+            const int i = lane + 32 * j;
+            float v = 0.f;
+            if (i < D) {
+                const int pi = i < half ? i : i - half;
+                float sn, cs;
+                rope_sincos(qpos, invFreq[pi], &sn, &cs);
+                const float x1 = bf2f(qrow[pi]), x2 = bf2f(qrow[pi + half]);
+                v = i < half ? x1 * cs - x2 * sn : x2 * cs + x1 * sn;
+            }
+            qr[j] = v;
+        }
+        for (long long k = kFrom; k < kTo; k++) {
+            const size_t off = (((size_t)bt[k / blockSize] * blockSize + (size_t)(k % blockSize)) * Hkv + kvh) * D;
+            float dot = 0.f;
+#pragma unroll
+            for (int j = 0; j < PER; j++) {
+                const int i = lane + 32 * j;
+                if (i < D) dot += qr[j] * bf2f(kc[off + i]);
+            }
+            const float x = warp_sum(dot) * scale;
+            const float mn = fmaxf(m, x);
+            const float corr = __expf(m - mn);  // 0 for the first key (m = −∞)
+            const float pr = __expf(x - mn);
+            l = l * corr + pr;
+#pragma unroll
+            for (int j = 0; j < PER; j++) {
+                const int i = lane + 32 * j;
+                if (i < D) acc[j] = acc[j] * corr + pr * bf2f(vc[off + i]);
+            }
+            m = mn;
+        }
+    }
+    const float inv = l > 0.f ? 1.f / l : 0.f;
+    bf16* o = out + ((size_t)row * H + h) * D;
+#pragma unroll
+    for (int j = 0; j < PER; j++) {
+        const int i = lane + 32 * j;
+        if (i < D) o[i] = f2bf(acc[j] * inv);
+    }
+    if (lane == 0) lse[(size_t)row * H + h] = l > 0.f ? m + __logf(l) : -INFINITY;
+}

@@ -129,3 +129,47 @@ extern "C" __global__ void swiglu(const bf16* __restrict__ gu, bf16* __restrict_
         }
     }
 }
+
+// ---- Adapters for the backend's generic ops (Backend's contract allows fp32 or bf16 buffers anywhere). The forward
+// pass allocates every buffer in the type its kernel wants and never needs them; tests and tools may. ----
+
+// f32_to_bf16 / bf16_to_f32: dst[i] = src[i] converted (round to nearest even), i < n. Grid-stride; any grid.
+extern "C" __global__ void f32_to_bf16(const float* __restrict__ src, bf16* __restrict__ dst, long long n) {
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+        dst[i] = f2bf(src[i]);
+}
+
+extern "C" __global__ void bf16_to_f32(const bf16* __restrict__ src, float* __restrict__ dst, long long n) {
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+        dst[i] = bf2f(src[i]);
+}
+
+// add_residual: acc[i] += delta[i], i < n; acc fp32, delta bf16 (deltaBf16 != 0) or fp32. The residual add where no
+// norm follows (the last layer's MLP output). Grid-stride; any grid.
+extern "C" __global__ void add_residual(float* __restrict__ acc, const void* __restrict__ delta, int deltaBf16, long long n) {
+    const bf16* db = reinterpret_cast<const bf16*>(delta);
+    const float* df = reinterpret_cast<const float*>(delta);
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x)
+        acc[i] += deltaBf16 ? bf2f(db[i]) : df[i];
+}
+
+// add_bias: x[r, c] += bias[c] for r < rows, c < cols; x bf16 (xBf16 != 0) or fp32, bias fp32. Grid-stride.
+extern "C" __global__ void add_bias(void* __restrict__ x, int xBf16, const float* __restrict__ bias, long long rows, int cols) {
+    bf16* xb = reinterpret_cast<bf16*>(x);
+    float* xf = reinterpret_cast<float*>(x);
+    const long long n = rows * cols;
+    for (long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (long long)gridDim.x * blockDim.x) {
+        const float b = bias[i % cols];
+        if (xBf16) xb[i] = f2bf(bf2f(xb[i]) + b);
+        else xf[i] += b;
+    }
+}
+
+// gather_rows: out row i = src row rows[i] (rowElems 16-bit elements each: an fp32 row counts twice), i < gridDim.x.
+// The hidden rows whose logits are wanted. grid m, block 256.
+extern "C" __global__ void gather_rows(const unsigned short* __restrict__ src, const int* __restrict__ rows,
+                                       unsigned short* __restrict__ out, long long rowElems) {
+    const unsigned short* from = src + (long long)rows[blockIdx.x] * rowElems;
+    unsigned short* to = out + (long long)blockIdx.x * rowElems;
+    for (long long j = threadIdx.x; j < rowElems; j += blockDim.x) to[j] = from[j];
+}

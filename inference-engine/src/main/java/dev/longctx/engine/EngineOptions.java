@@ -11,7 +11,8 @@ import java.nio.file.Path;
  *                            once for a step of this many tokens
  * @param kvBlockSize         tokens per paged KV block; must divide the DCA chunk length L when DCA is on
  * @param kvCacheBytes        KV memory budget in bytes (0 = use kvCacheBlocks)
- * @param kvCacheBlocks       KV memory budget in blocks (used when kvCacheBytes is 0)
+ * @param kvCacheBlocks       KV memory budget in blocks (used when kvCacheBytes is 0); 0 = unset: on a GPU the
+ *                            cache takes what gpuMemoryUtilization leaves, on the CPU {@link #DEFAULT_KV_CACHE_BLOCKS}
  * @param threads             worker threads for the CPU backend (0 = all cores)
  * @param dca                 use Dual Chunk Attention when config.json has it ({@code --no-dca} turns it off)
  * @param sparse              allow sparse prefill when a sparse config is present
@@ -19,6 +20,9 @@ import java.nio.file.Path;
  * @param sparseConfig        sparse_attention_config.json; null = look beside the weights
  * @param device              which backend computes ({@code --device}); the library default is the CPU
  * @param dcaScale            which length the DCA temperature of a query uses ({@code --dca-scale})
+ * @param gpuMemoryUtilization the share of a GPU's memory the engine may use in all, weights and activations
+ *                            included (vLLM's {@code gpu_memory_utilization}); sizes the KV cache when neither
+ *                            budget is set
  */
 public record EngineOptions(
         int maxPrefillChunk,
@@ -31,49 +35,73 @@ public record EngineOptions(
         int sparseThreshold,
         Path sparseConfig,
         Device device,
-        DcaScaleRule dcaScale) {
+        DcaScaleRule dcaScale,
+        double gpuMemoryUtilization) {
 
     public static final int DEFAULT_SPARSE_THRESHOLD = 32768;
+    /** KV blocks of a host (CPU) cache when no budget is set. */
+    public static final int DEFAULT_KV_CACHE_BLOCKS = 4096;
+    /** vLLM's default. */
+    public static final double DEFAULT_GPU_MEMORY_UTILIZATION = 0.9;
 
     public EngineOptions {
         if (device == null) throw new IllegalArgumentException("device must be set (cpu, cuda or auto)");
         if (dcaScale == null) throw new IllegalArgumentException("the DCA scale rule must be set (position or request)");
+        if (kvCacheBytes < 0 || kvCacheBlocks < 0) {
+            throw new IllegalArgumentException("KV cache budgets must be >= 0 (0 = unset), got " + kvCacheBytes
+                    + " bytes and " + kvCacheBlocks + " blocks");
+        }
+        if (!(gpuMemoryUtilization > 0 && gpuMemoryUtilization <= 1)) {
+            throw new IllegalArgumentException("gpu-memory-utilization must be in (0, 1], got " + gpuMemoryUtilization);
+        }
+    }
+
+    /** Everything but the GPU memory share, which takes vLLM's default. */
+    public EngineOptions(int maxPrefillChunk, int kvBlockSize, long kvCacheBytes, int kvCacheBlocks, int threads,
+                         boolean dca, boolean sparse, int sparseThreshold, Path sparseConfig, Device device,
+                         DcaScaleRule dcaScale) {
+        this(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold,
+                sparseConfig, device, dcaScale, DEFAULT_GPU_MEMORY_UTILIZATION);
     }
 
     public static EngineOptions defaults() {
-        return new EngineOptions(2048, 16, 0, 4096, 0, true, true, DEFAULT_SPARSE_THRESHOLD, null, Device.CPU,
-                DcaScaleRule.POSITION);
+        return new EngineOptions(2048, 16, 0, 0, 0, true, true, DEFAULT_SPARSE_THRESHOLD, null, Device.CPU,
+                DcaScaleRule.POSITION, DEFAULT_GPU_MEMORY_UTILIZATION);
     }
 
     public EngineOptions withMaxPrefillChunk(int n) {
-        return new EngineOptions(n, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale);
+        return new EngineOptions(n, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization);
     }
 
     public EngineOptions withKvBlockSize(int n) {
-        return new EngineOptions(maxPrefillChunk, n, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale);
+        return new EngineOptions(maxPrefillChunk, n, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization);
     }
 
     public EngineOptions withKvCacheBlocks(int n) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, 0, n, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, 0, n, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization);
     }
 
     public EngineOptions withDca(boolean on) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, on, sparse, sparseThreshold, sparseConfig, device, dcaScale);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, on, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization);
     }
 
     public EngineOptions withSparse(boolean on, int threshold, Path config) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, on, threshold, config, device, dcaScale);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, on, threshold, config, device, dcaScale, gpuMemoryUtilization);
     }
 
     public EngineOptions withThreads(int n) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, n, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, n, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization);
     }
 
     public EngineOptions withDevice(Device d) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, d, dcaScale);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, d, dcaScale, gpuMemoryUtilization);
     }
 
     public EngineOptions withDcaScale(DcaScaleRule rule) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, rule);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, rule, gpuMemoryUtilization);
+    }
+
+    public EngineOptions withGpuMemoryUtilization(double share) {
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, share);
     }
 }

@@ -16,4 +16,10 @@ public interface Attention {
      * (a GPU uploads it here; the CPU splits sequences into DCA pieces here).
      */
     AttentionStep begin(StepMetadata step, KvCache cache);
+
+    /**
+     * Sets aside the per-step working memory for steps of up to {@code maxTokens} tokens now, at load: a GPU then
+     * has it before the KV cache is sized from what memory is left. Nothing to do on the CPU.
+     */
+    default void reserve(int maxTokens) {}
 }

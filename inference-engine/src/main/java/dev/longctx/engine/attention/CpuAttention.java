@@ -2,6 +2,8 @@ package dev.longctx.engine.attention;
 
 import dev.longctx.engine.EngineOptions;
 import dev.longctx.engine.backend.DeviceBuffer;
+import dev.longctx.engine.backend.Weight;
+import dev.longctx.engine.backend.cpu.CpuBackend;
 import dev.longctx.engine.backend.cpu.CpuBuffer;
 import dev.longctx.engine.backend.cpu.ParallelLoop;
 import dev.longctx.engine.kv.HostKvCache;
@@ -215,7 +217,7 @@ public final class CpuAttention implements Attention {
         }
 
         @Override
-        public void forward(int layer, DeviceBuffer qkvBuffer, DeviceBuffer outBuffer) {
+        public void forward(int layer, DeviceBuffer qkvBuffer, Weight qkvBias, DeviceBuffer outBuffer) {
             int qDim = geometry.qDim(), kvDim = geometry.kvDim();
             float[] qkv = CpuBuffer.data(qkvBuffer), out = CpuBuffer.data(outBuffer);
             if (qkvBuffer.cols() != qDim + 2L * kvDim || outBuffer.cols() != qDim
@@ -223,6 +225,7 @@ public final class CpuAttention implements Attention {
                 throw new IllegalArgumentException("attention needs qkv [" + m.numTokens() + ", " + (qDim + 2 * kvDim)
                         + "] and out [" + m.numTokens() + ", " + qDim + "]");
             }
+            if (qkvBias != null) CpuBackend.addBias(qkv, m.numTokens(), qkvBias);
             writeKv(layer, qkv);
             List<List<PieceQueries>> planned = plan(qkv);
             List<Small> small = new ArrayList<>();

@@ -5,6 +5,7 @@ import dev.longctx.engine.attention.AttentionGeometry;
 import dev.longctx.engine.attention.SparseAttentionConfig;
 import dev.longctx.engine.kv.KvCache;
 import dev.longctx.engine.kv.KvCacheSpec;
+import dev.longctx.engine.sampling.DeviceSampling;
 import dev.longctx.engine.weights.DType;
 import dev.longctx.engine.weights.Tensor;
 import java.util.List;
@@ -17,8 +18,10 @@ import java.util.OptionalLong;
  * host arrays appear only as small per-step metadata (token ids, row indices) and in {@link #copyToHost}.
  *
  * <p>Ops work on the first {@code n} rows of their buffers (a step of n tokens in buffers sized for the largest
- * step). Activations are fp32 {@code [n, cols]} row-major; accumulation is fp32 whatever the weights' dtype.
- * Ops of one backend run in call order (a GPU backend queues them on one stream; {@link #copyToHost} waits).
+ * step). Activations are {@code [n, cols]} row-major, fp32 or the backend's {@link Precision#COMPUTE} type as they
+ * were allocated; every op accepts either (a backend converts what its kernels do not take) and accumulates in fp32
+ * whatever the weights' dtype. Ops of one backend run in call order (a GPU backend queues them on one stream;
+ * {@link #copyToHost} waits).
  */
 public interface Backend extends AutoCloseable {
 
@@ -31,17 +34,28 @@ public interface Backend extends AutoCloseable {
     // ---- memory ----
 
     /**
-     * A zeroed fp32 buffer of {@code rows × cols}.
+     * A zeroed buffer of {@code rows × cols} holding {@code precision} elements.
      *
      * @throws IllegalArgumentException when this backend cannot hold one buffer that large (with the numbers)
      */
-    DeviceBuffer allocate(long rows, long cols);
+    DeviceBuffer allocate(long rows, long cols, Precision precision);
 
-    /** Copies {@code src} (whole rows, row-major) into dst from row {@code firstRow}. */
+    /** A zeroed fp32 buffer of {@code rows × cols}. */
+    default DeviceBuffer allocate(long rows, long cols) {
+        return allocate(rows, cols, Precision.FP32);
+    }
+
+    /** Copies {@code src} (whole rows, row-major) into dst from row {@code firstRow}, rounding to dst's precision. */
     void copyFromHost(float[] src, DeviceBuffer dst, long firstRow);
 
     /** Copies rows [firstRow, firstRow + rows) of src to {@code dst} (row-major, from dst[0]); waits for pending ops. */
     void copyToHost(DeviceBuffer src, long firstRow, int rows, float[] dst);
+
+    /**
+     * The device memory this backend allocates from, now; null when it computes in host memory (the CPU), which has
+     * no device budget to size a KV cache from.
+     */
+    default DeviceMemory deviceMemory() { return null; }
 
     /** A checkpoint tensor (matrix or vector, any stored dtype) made available to this backend's ops. */
     Weight upload(Tensor tensor);
@@ -66,6 +80,12 @@ public interface Backend extends AutoCloseable {
      */
     Attention newAttention(AttentionGeometry geometry, SparseAttentionConfig sparse, int sparseThreshold);
 
+    /**
+     * Whether this backend's attention runs sparse prefill. One without it prefills densely, and the model drops its
+     * sparse budgets at load (with a warning) so that the prefix-block names say what was computed.
+     */
+    default boolean sparsePrefill() { return true; }
+
     // ---- ops; each works on the first n rows ----
 
     /** {@code out[t] = table[ids[t]]} for t < n. @throws IllegalArgumentException for an id outside the table */
@@ -73,6 +93,16 @@ public interface Backend extends AutoCloseable {
 
     /** RMSNorm of each row in fp32: {@code x / sqrt(mean(x²) + eps) * weight}. out may not be x. */
     void rmsNorm(DeviceBuffer x, int n, Weight weight, double eps, DeviceBuffer out);
+
+    /**
+     * A residual add and the next sub-layer's norm: {@code x += delta} (when delta is not null), then
+     * {@code out = rmsNorm(x) · weight}, for the first n rows. A GPU does both in one pass over x; the default is
+     * {@link #add} then {@link #rmsNorm}.
+     */
+    default void addRmsNorm(DeviceBuffer x, DeviceBuffer delta, int n, Weight weight, double eps, DeviceBuffer out) {
+        if (delta != null) add(x, delta, n);
+        rmsNorm(x, n, weight, eps, out);
+    }
 
     /** {@code out[t, r] = Σ_c x[t, c] · w[r, c]}: a linear layer without bias, out [n, w.rows], x [n, w.cols]. */
     void matmul(Weight w, DeviceBuffer x, int n, DeviceBuffer out);
@@ -90,6 +120,24 @@ public interface Backend extends AutoCloseable {
 
     /** {@code out[i] = x[rows[from + i]]} for i < count: the rows whose logits are wanted. */
     void gatherRows(DeviceBuffer x, int[] rows, int from, int count, DeviceBuffer out);
+
+    /**
+     * Whether {@link #sample} runs here. A backend that samples returns token ids instead of vocabulary-wide logits
+     * rows, so a step's output never crosses to the host; one that does not (the CPU) leaves sampling to
+     * {@link dev.longctx.engine.sampling.Sampler} on the logits.
+     */
+    default boolean canSample() { return false; }
+
+    /**
+     * One token per logits row i < m, under {@code rows.get(from + i)}, in the Sampler's order (greedy, or
+     * temperature, min-p, top-k, top-p and a seeded draw). May overwrite the logits.
+     *
+     * @param logits fp32 [≥ m, vocab]
+     * @throws UnsupportedOperationException where {@link #canSample} is false
+     */
+    default int[] sample(DeviceBuffer logits, int m, java.util.List<DeviceSampling> rows, int from) {
+        throw new UnsupportedOperationException("the " + name() + " backend does not sample; use the Sampler on the logits");
+    }
 
     // ---- measurement (benchmarks); each has a default, so a backend works without them ----
 
@@ -112,11 +160,12 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
-     * Bytes of device memory in use now (a GPU: total minus free, as nvidia-smi counts it); empty when this backend
-     * does not know, as the CPU's memory is the JVM's. Benchmarks sample it for the peak.
+     * Bytes of device memory in use now (total minus free, as nvidia-smi counts it, from {@link #deviceMemory()});
+     * empty when this backend does not know, as the CPU's memory is the JVM's. Benchmarks sample it for the peak.
      */
     default OptionalLong memoryInUse() {
-        return OptionalLong.empty();
+        DeviceMemory m = deviceMemory();
+        return m == null ? OptionalLong.empty() : OptionalLong.of(m.total() - m.free());
     }
 
     @Override

@@ -7,10 +7,13 @@ import dev.longctx.engine.attention.SparseAttentionConfig;
 import dev.longctx.engine.attention.StepMetadata;
 import dev.longctx.engine.backend.Backend;
 import dev.longctx.engine.backend.DeviceBuffer;
+import dev.longctx.engine.backend.DeviceMemory;
 import dev.longctx.engine.backend.DeviceTimer;
+import dev.longctx.engine.backend.Precision;
 import dev.longctx.engine.backend.Weight;
 import dev.longctx.engine.kv.KvCache;
 import dev.longctx.engine.kv.KvCacheSpec;
+import dev.longctx.engine.sampling.DeviceSampling;
 import dev.longctx.engine.weights.DType;
 import dev.longctx.engine.weights.Tensor;
 import java.util.List;
@@ -57,6 +60,11 @@ final class TimedBackend implements Backend {
     @Override public DeviceBuffer allocate(long rows, long cols) { return inner.allocate(rows, cols); }
 
     @Override
+    public DeviceBuffer allocate(long rows, long cols, Precision precision) { return inner.allocate(rows, cols, precision); }
+
+    @Override public DeviceMemory deviceMemory() { return inner.deviceMemory(); }
+
+    @Override
     public void copyFromHost(float[] src, DeviceBuffer dst, long firstRow) {
         inner.copyFromHost(src, dst, firstRow);
         lap(Part.OTHER);
@@ -76,11 +84,15 @@ final class TimedBackend implements Backend {
 
     @Override public KvCache newKvCache(KvCacheSpec spec) { return inner.newKvCache(spec); }
 
+    @Override public boolean sparsePrefill() { return inner.sparsePrefill(); }
+
     @Override
     public Attention newAttention(AttentionGeometry geometry, SparseAttentionConfig sparse, int sparseThreshold) {
         Attention attention = inner.newAttention(geometry, sparse, sparseThreshold);
         return new Attention() {
             @Override public AttentionGeometry geometry() { return attention.geometry(); }
+
+            @Override public void reserve(int maxTokens) { attention.reserve(maxTokens); }
 
             @Override
             public AttentionStep begin(StepMetadata step, KvCache cache) {
@@ -88,8 +100,8 @@ final class TimedBackend implements Backend {
                 lap(Part.OTHER);
                 return new AttentionStep() {
                     @Override
-                    public void forward(int layer, DeviceBuffer qkv, DeviceBuffer out) {
-                        s.forward(layer, qkv, out);
+                    public void forward(int layer, DeviceBuffer qkv, Weight qkvBias, DeviceBuffer out) {
+                        s.forward(layer, qkv, qkvBias, out);
                         lap(Part.ATTENTION);
                     }
 
@@ -112,6 +124,12 @@ final class TimedBackend implements Backend {
     @Override
     public void rmsNorm(DeviceBuffer x, int n, Weight weight, double eps, DeviceBuffer out) {
         inner.rmsNorm(x, n, weight, eps, out);
+        lap(Part.OTHER);
+    }
+
+    @Override
+    public void addRmsNorm(DeviceBuffer x, DeviceBuffer delta, int n, Weight weight, double eps, DeviceBuffer out) {
+        inner.addRmsNorm(x, delta, n, weight, eps, out);
         lap(Part.OTHER);
     }
 
@@ -143,6 +161,15 @@ final class TimedBackend implements Backend {
     public void gatherRows(DeviceBuffer x, int[] rows, int from, int count, DeviceBuffer out) {
         inner.gatherRows(x, rows, from, count, out);
         lap(Part.OTHER);
+    }
+
+    @Override public boolean canSample() { return inner.canSample(); }
+
+    @Override
+    public int[] sample(DeviceBuffer logits, int m, List<DeviceSampling> rows, int from) {
+        int[] ids = inner.sample(logits, m, rows, from);
+        lap(Part.OTHER);
+        return ids;
     }
 
     @Override

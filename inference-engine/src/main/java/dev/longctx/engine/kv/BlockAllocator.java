@@ -40,16 +40,6 @@ public final class BlockAllocator {
         return (int) Math.min(blocks, Integer.MAX_VALUE);
     }
 
-    /**
-     * The pool for {@code EngineOptions}' budget: {@code kvCacheBytes} when it is positive, else
-     * {@code kvCacheBlocks}. The {@code KvCache} must be built with {@link #numBlocks()} blocks.
-     *
-     * @param bytesPerBlock {@code KvCache.bytesPerBlock()} of the model's cache geometry
-     */
-    public static BlockAllocator forBudget(long kvCacheBytes, int kvCacheBlocks, long bytesPerBlock) {
-        return new BlockAllocator(kvCacheBytes > 0 ? blocksForBudget(kvCacheBytes, bytesPerBlock) : kvCacheBlocks);
-    }
-
     /** Takes the head of the free list, with reference count 1. */
     public int allocate() {
         if (free.isEmpty()) throw new KvCacheExhaustedException(1, 0, numBlocks);

@@ -2,10 +2,13 @@ package dev.longctx.engine.model;
 
 import dev.longctx.engine.backend.Backend;
 import dev.longctx.engine.backend.DeviceBuffer;
+import dev.longctx.engine.backend.Precision;
 
 /**
  * The forward pass's working buffers, allocated once per model on its backend for the largest step: a step of n
- * tokens uses the first n rows of each.
+ * tokens uses the first n rows of each. The residual stream, the rows gathered for logits and the logits are fp32;
+ * everything that goes into or comes out of a matrix product is in the backend's {@link Precision#COMPUTE} type
+ * (bf16 on a GPU, fp32 on the CPU).
  *
  * @param x      residual stream [T, d]
  * @param h      normed input of a block [T, d]
@@ -49,8 +52,10 @@ record Activations(DeviceBuffer x, DeviceBuffer h, DeviceBuffer qkv, DeviceBuffe
 
     static Activations allocate(Backend b, Shape s) {
         long t = s.maxTokens(), g = s.logitRows();
-        return new Activations(b.allocate(t, s.d()), b.allocate(t, s.d()), b.allocate(t, s.qkvCols()),
-                b.allocate(t, s.qDim()), b.allocate(t, s.d()), b.allocate(t, 2 * s.inter()), b.allocate(t, s.inter()),
-                b.allocate(g, s.d()), b.allocate(g, s.d()), b.allocate(g, s.vocab()), s.maxTokens(), s.logitRows());
+        Precision fp32 = Precision.FP32, mm = Precision.COMPUTE;
+        return new Activations(b.allocate(t, s.d(), fp32), b.allocate(t, s.d(), mm), b.allocate(t, s.qkvCols(), mm),
+                b.allocate(t, s.qDim(), mm), b.allocate(t, s.d(), mm), b.allocate(t, 2 * s.inter(), mm),
+                b.allocate(t, s.inter(), mm), b.allocate(g, s.d(), fp32), b.allocate(g, s.d(), mm),
+                b.allocate(g, s.vocab(), fp32), s.maxTokens(), s.logitRows());
     }
 }

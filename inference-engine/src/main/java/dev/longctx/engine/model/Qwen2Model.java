@@ -16,6 +16,8 @@ import dev.longctx.engine.backend.DeviceBuffer;
 import dev.longctx.engine.backend.Weight;
 import dev.longctx.engine.kv.KvCache;
 import dev.longctx.engine.kv.KvCacheSpec;
+import dev.longctx.engine.sampling.DeviceSampling;
+import dev.longctx.engine.sampling.StepResult;
 import dev.longctx.engine.weights.Checkpoint;
 import dev.longctx.engine.weights.CheckpointValidator;
 import dev.longctx.engine.weights.Tensor;
@@ -84,6 +86,7 @@ public final class Qwen2Model implements AutoCloseable {
                     backend.upload(tensor(i, Qwen2TensorNames.DOWN_WEIGHT)));
         }
         this.act = Activations.allocate(backend, Activations.Shape.of(config, options.maxPrefillChunk()));
+        attention.reserve(act.maxTokens());
     }
 
     /** Loads and validates a Hugging Face model directory; {@code options.dca()} false drops DCA (--no-dca). */
@@ -128,6 +131,11 @@ public final class Qwen2Model implements AutoCloseable {
             CheckpointValidator.validate(config, weights);
             AttentionGeometry geometry = AttentionGeometry.of(config);
             CpuAttention.checkBlockSize(geometry, options.kvBlockSize());
+            if (sparse != null && !backend.sparsePrefill()) {
+                System.err.println("longctx: the " + backend.name() + " backend has no sparse prefill yet: every prompt "
+                        + "prefills densely (the sparse budgets are not used)");
+                sparse = null;
+            }
             return new Qwen2Model(options, config, generation, weights, backend, geometry, sparse);
         } catch (RuntimeException e) {
             backend.close();
@@ -225,62 +233,91 @@ public final class Qwen2Model implements AutoCloseable {
     }
 
     /**
-     * One forward step over a batch of sequences (their K/V go into {@code cache} through the step's slots). Reads
-     * top to bottom on the backend's preallocated buffers; the only host data are the step's metadata going in and
-     * the wanted logits coming out.
+     * One forward step over a batch of sequences (their K/V go into {@code cache} through the step's slots).
      *
      * @return one vocabulary-sized logits row per entry of {@code step.logitsRows()}, in that order
      */
-    public synchronized float[][] forward(StepMetadata step, KvCache cache) {
+    public float[][] forward(StepMetadata step, KvCache cache) {
+        return forward(step, cache, null).logits();
+    }
+
+    /**
+     * One forward step over a batch of sequences (their K/V go into {@code cache} through the step's slots). Reads
+     * top to bottom on the backend's preallocated buffers; the only host data are the step's metadata going in and
+     * the wanted logits, or the tokens sampled on the device, coming out.
+     *
+     * @param sampling null, or one entry per entry of {@code step.logitsRows()}: a row whose entry is not null is
+     *                 sampled on the device (the backend must {@link Backend#canSample}) and comes back as its token
+     * @return per entry of {@code step.logitsRows()}, in that order, its logits or its sampled token
+     */
+    public synchronized StepResult forward(StepMetadata step, KvCache cache, List<DeviceSampling> sampling) {
         int n = step.numTokens();
         if (n > act.maxTokens()) {
             throw new IllegalArgumentException("a step of " + n + " tokens is more than the " + act.maxTokens()
                     + " the engine was sized for (max prefill chunk)");
+        }
+        if (sampling != null && sampling.size() != step.logitsRows().length) {
+            throw new IllegalArgumentException(sampling.size() + " samplers for " + step.logitsRows().length + " logits rows");
         }
         double eps = config.rmsNormEps();
         try (AttentionStep attn = attention.begin(step, cache)) {
             backend.embed(embedding, step.tokenIds(), n, act.x());                   // x [n, d]
             for (int l = 0; l < layers.length; l++) {
                 Layer w = layers[l];
-                // Attention block: x += o_proj(attn(rmsnorm(x)))
-                backend.rmsNorm(act.x(), n, w.inputNorm(), eps, act.h());            // h [n, d]
+                // Attention block: x += o_proj(attn(rmsnorm(x))). The previous layer's MLP output (in proj) joins
+                // the residual stream here, in the same pass as this norm.
+                backend.addRmsNorm(act.x(), l == 0 ? null : act.proj(), n, w.inputNorm(), eps, act.h());  // h [n, d]
                 backend.matmul(w.qkv(), act.h(), n, act.qkv());                      // qkv [n, qDim + 2·kvDim]
-                backend.addBias(act.qkv(), n, w.qkvBias());
                 long t0 = System.nanoTime();
-                attn.forward(l, act.qkv(), act.attn());                              // K/V into the cache; attn [n, qDim]
+                attn.forward(l, act.qkv(), w.qkvBias(), act.attn());                 // + bias, K/V into the cache; attn [n, qDim]
                 attentionNanos.add(System.nanoTime() - t0);
                 backend.matmul(w.o(), act.attn(), n, act.proj());                    // proj [n, d]
-                backend.add(act.x(), act.proj(), n);
 
-                // MLP block: x += down(silu(gate(h)) * up(h)), h = rmsnorm(x)
-                backend.rmsNorm(act.x(), n, w.postNorm(), eps, act.h());
+                // MLP block: x += down(silu(gate(h)) * up(h)), h = rmsnorm(x), after x += proj
+                backend.addRmsNorm(act.x(), act.proj(), n, w.postNorm(), eps, act.h());
                 backend.matmul(w.gateUp(), act.h(), n, act.gateUp());                // gate | up [n, 2·inter]
                 backend.siluMul(act.gateUp(), n, act.act());                         // act [n, inter]
-                backend.matmul(w.down(), act.act(), n, act.proj());
-                backend.add(act.x(), act.proj(), n);
+                backend.matmul(w.down(), act.act(), n, act.proj());                  // joins x in the next norm
             }
+            backend.add(act.x(), act.proj(), n);                                     // the last layer's MLP output
         }
-        return logits(step.logitsRows());
+        return logits(step.logitsRows(), sampling);
     }
 
     /**
-     * Final norm and lm_head for only the rows whose logits are wanted, in groups of the logits buffer's rows, then
-     * to the host. (Sampling on the device would replace the copy: ids instead of vocabulary-wide rows.)
+     * Final norm and lm_head for only the rows whose logits are wanted, in groups of the logits buffer's rows; then
+     * each row's logits to the host, or its token sampled on the device.
      */
-    private float[][] logits(int[] rows) {
+    private StepResult logits(int[] rows, List<DeviceSampling> sampling) {
         int vocab = config.vocabSize();
         float[][] out = new float[rows.length][];
+        int[] tokens = new int[rows.length];
         for (int g = 0; g < rows.length; g += act.logitRows()) {
             int m = Math.min(act.logitRows(), rows.length - g);
             backend.gatherRows(act.x(), rows, g, m, act.last());                     // [m, d]
             backend.rmsNorm(act.last(), m, finalNorm, config.rmsNormEps(), act.lastNormed());
             backend.matmul(lmHead, act.lastNormed(), m, act.logits());               // [m, vocab]
+            boolean anySampled = false;
             for (int i = 0; i < m; i++) {
+                if (sampling != null && sampling.get(g + i) != null) {
+                    anySampled = true;
+                    continue;
+                }
                 out[g + i] = new float[vocab];
                 backend.copyToHost(act.logits(), i, 1, out[g + i]);
             }
+            if (anySampled) {
+                // Rows going to the host were copied above: sampling may overwrite the logits.
+                List<DeviceSampling> group = new java.util.ArrayList<>(m);
+                for (int i = 0; i < m; i++) {
+                    DeviceSampling d = sampling.get(g + i);
+                    group.add(d != null ? d : DeviceSampling.GREEDY);
+                }
+                int[] ids = backend.sample(act.logits(), m, group, 0);
+                System.arraycopy(ids, 0, tokens, g, m);
+            }
         }
-        return out;
+        return new StepResult(out, tokens);
     }
 
     @Override

@@ -1,8 +1,10 @@
 package dev.longctx.engine.scheduler;
 
 import dev.longctx.engine.kv.BlockManager;
+import dev.longctx.engine.sampling.DeviceSampling;
 import dev.longctx.engine.sampling.Logprobs;
 import dev.longctx.engine.sampling.SamplingParams;
+import dev.longctx.engine.sampling.StepResult;
 import dev.longctx.engine.serving.EngineException;
 import dev.longctx.engine.serving.EngineException.Kind;
 import dev.longctx.engine.serving.EngineRequest;
@@ -31,6 +33,10 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Isolation: a request is checked against the vocabulary when submitted, and a step whose forward pass fails
  * is re-run one sequence at a time, so a failure fails only the request that causes it, never its step mates.
+ *
+ * <p>Sampling: where the runner samples on the device, a request whose parameters the device sampler covers
+ * ({@link DeviceSampling#of}: no logprobs, logit_bias or penalties) gets its token from the step itself, with a
+ * seed drawn from its own generator each step; the others get logits rows and the host {@link TokenSampler}.
  */
 public final class LlmEngine implements InferenceEngine {
     private static final System.Logger LOG = System.getLogger(LlmEngine.class.getName());
@@ -157,6 +163,12 @@ public final class LlmEngine implements InferenceEngine {
     @Override
     public int maxModelLen() { return config.scheduler().maxModelLen(); }
 
+    /** Blocks × block size: fixed at start, so read without the lock. */
+    @Override
+    public java.util.OptionalLong kvCacheTokens() {
+        return java.util.OptionalLong.of((long) blocks.numBlocks() * blocks.blockSize());
+    }
+
     @Override
     public java.util.Optional<EngineLoad> load() {
         lock.lock();
@@ -255,11 +267,12 @@ public final class LlmEngine implements InferenceEngine {
         for (AbortedSequence a : aborted) sendError(a.sequence(), a.error());
         if (batch.isEmpty()) return true;
 
-        float[][] logits;
+        List<DeviceSampling> sampling = deviceSampling(batch);
+        StepResult result;
         long stepNanos = -1;   // unmeasured when the step had to be re-run piecewise
         try {
             long started = System.nanoTime();
-            logits = run(batch);
+            result = run(batch, sampling);
             stepNanos = System.nanoTime() - started;
         } catch (RuntimeException e) {
             if (batch.chunks().size() == 1) {
@@ -271,10 +284,10 @@ public final class LlmEngine implements InferenceEngine {
             // K/V slots when run again, so each chunk is re-run alone: those that fail again are the culprits.
             LOG.log(System.Logger.Level.WARNING, "model runner failed on a step of " + batch.chunks().size()
                     + " sequences; re-running each alone to find the one that caused it", e);
-            Isolated isolated = runEachAlone(batch);
+            Isolated isolated = runEachAlone(batch, sampling);
             if (isolated.kept().isEmpty()) return true;
             batch = new ScheduledBatch(isolated.kept());
-            logits = isolated.logits();
+            result = isolated.result();
         }
 
         List<Delivery> deliveries;
@@ -282,7 +295,7 @@ public final class LlmEngine implements InferenceEngine {
         lock.lock();
         try {
             countPrefill(batch, stepNanos);
-            deliveries = postprocess(batch, logits, failed);
+            deliveries = postprocess(batch, result, failed);
         } finally {
             lock.unlock();
         }
@@ -291,34 +304,63 @@ public final class LlmEngine implements InferenceEngine {
         return true;
     }
 
-    private float[][] run(ScheduledBatch batch) {
-        float[][] logits = runner.run(batch);
-        if (logits == null || logits.length != batch.numLogitsRows()) {
-            throw new IllegalStateException("model runner returned " + (logits == null ? "null" : logits.length)
-                    + " logits rows for " + batch.numLogitsRows() + " chunks that need them");
+    /**
+     * One entry per chunk that needs logits, in batch order: how the device samples it (drawing this step's seed
+     * from the request's generator), or null for the host sampler. Null as a whole when the runner cannot sample.
+     */
+    private List<DeviceSampling> deviceSampling(ScheduledBatch batch) {
+        if (!runner.samplesOnDevice()) return null;
+        List<DeviceSampling> out = new ArrayList<>(batch.numLogitsRows());
+        for (ScheduledChunk chunk : batch.chunks()) {
+            if (!chunk.needsLogits()) continue;
+            Sequence seq = chunk.sequence();
+            out.add(DeviceSampling.of(seq.sampling(), seq.decodeState.rng()));
         }
-        return logits;
+        return out;
     }
 
-    /** The chunks that ran alone without failing, with their logits rows in order. */
-    private record Isolated(List<ScheduledChunk> kept, float[][] logits) {}
+    private StepResult run(ScheduledBatch batch, List<DeviceSampling> sampling) {
+        StepResult result = sampling == null ? StepResult.ofLogits(runner.run(batch)) : runner.run(batch, sampling);
+        if (result == null || result.rows() != batch.numLogitsRows()) {
+            throw new IllegalStateException("model runner returned " + (result == null ? "nothing" : result.rows() + " rows")
+                    + " for " + batch.numLogitsRows() + " chunks that need logits");
+        }
+        for (int i = 0; i < result.rows(); i++) {
+            if (result.sampled(i) && (sampling == null || sampling.get(i) == null)) {
+                throw new IllegalStateException("model runner returned no logits for row " + i + ", which the host samples");
+            }
+        }
+        return result;
+    }
 
-    /** Runs each chunk as a step of its own; a chunk that fails alone fails its request. */
-    private Isolated runEachAlone(ScheduledBatch batch) {
+    /** The chunks that ran alone without failing, with their rows in order. */
+    private record Isolated(List<ScheduledChunk> kept, StepResult result) {}
+
+    /** Runs each chunk as a step of its own (with the seeds already drawn); a chunk that fails alone fails its request. */
+    private Isolated runEachAlone(ScheduledBatch batch, List<DeviceSampling> sampling) {
         List<ScheduledChunk> kept = new ArrayList<>();
-        List<float[]> rows = new ArrayList<>();
+        List<float[]> logits = new ArrayList<>();
+        List<Integer> tokens = new ArrayList<>();
+        int row = 0;
         for (ScheduledChunk chunk : batch.chunks()) {
+            int rows = chunk.needsLogits() ? 1 : 0;
+            List<DeviceSampling> own = sampling == null ? null : sampling.subList(row, row + rows);
+            row += rows;
             try {
-                float[][] alone = run(new ScheduledBatch(List.of(chunk)));
+                StepResult alone = run(new ScheduledBatch(List.of(chunk)), own);
                 kept.add(chunk);
-                if (chunk.needsLogits()) rows.add(alone[0]);
+                if (rows == 1) {
+                    logits.add(alone.logits()[0]);
+                    tokens.add(alone.tokens()[0]);
+                }
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "request " + chunk.sequence().requestId()
                         + " fails the model on its own; failing it", e);
                 fail(List.of(chunk), e);
             }
         }
-        return new Isolated(kept, rows.toArray(float[][]::new));
+        return new Isolated(kept, new StepResult(logits.toArray(float[][]::new),
+                tokens.stream().mapToInt(Integer::intValue).toArray()));
     }
 
     /**
@@ -335,17 +377,17 @@ public final class LlmEngine implements InferenceEngine {
     }
 
     /** Under the lock: advance the sequences, sample, check finishes. */
-    private List<Delivery> postprocess(ScheduledBatch batch, float[][] logits, List<AbortedSequence> failed) {
+    private List<Delivery> postprocess(ScheduledBatch batch, StepResult result, List<AbortedSequence> failed) {
         scheduler.completeStep(batch);
         List<Delivery> out = new ArrayList<>();
         int row = 0;
         for (ScheduledChunk chunk : batch.chunks()) {
             if (!chunk.needsLogits()) continue;
-            float[] rowLogits = logits[row++];
+            int r = row++;
             Sequence seq = chunk.sequence();
             if (seq.isFinished() || seq.isCancelled()) continue;   // dropped at the next schedule
             try {
-                out.add(new Delivery(seq, advance(seq, rowLogits)));
+                out.add(new Delivery(seq, advance(seq, result, r)));
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "sampling/decoding failed for " + seq.requestId(), e);
                 scheduler.finish(seq);
@@ -356,12 +398,14 @@ public final class LlmEngine implements InferenceEngine {
         return out;
     }
 
-    /** Samples the sequence's next token and decides whether that ends it. */
-    private GenerationOutput advance(Sequence seq, float[] logits) {
+    /** Samples the sequence's next token (or takes the one the device sampled) and decides whether that ends it. */
+    private GenerationOutput advance(Sequence seq, StepResult result, int row) {
         SamplingParams p = seq.sampling();
         DecodeState state = seq.decodeState;
-        float[] raw = p.wantsLogprobs() ? logits.clone() : null;   // a sampler may change logits in place
-        int token = sampler.sample(logits, p, penaltyContext(seq), generatedContext(seq), state.rng());
+        float[] logits = result.logits()[row];
+        float[] raw = logits != null && p.wantsLogprobs() ? logits.clone() : null;   // a sampler may change logits in place
+        int token = result.sampled(row) ? result.tokens()[row]
+                : sampler.sample(logits, p, penaltyContext(seq), generatedContext(seq), state.rng());
         List<GenerationOutput.TokenLogprob> logprobs = raw == null ? null : List.of(logprobs(raw, token, p.logprobs()));
         if (seq.numOutputTokens() == 0) promptTokens += seq.promptLength();
         seq.appendToken(token);

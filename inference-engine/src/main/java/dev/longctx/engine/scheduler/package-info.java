@@ -4,14 +4,15 @@
  * <p>One step of {@link dev.longctx.engine.scheduler.LlmEngine}: {@code Scheduler.schedule()} picks decodes
  * and chunked-prefill pieces under {@code maxNumBatchedTokens} and returns a
  * {@link dev.longctx.engine.scheduler.ScheduledBatch}; the {@link dev.longctx.engine.scheduler.ModelRunner}
- * computes K/V for every chunk through its block table and returns logits for the chunks that need them; the
- * loop samples with a {@link dev.longctx.engine.scheduler.TokenSampler}, detokenizes with an
+ * computes K/V for every chunk through its block table and returns logits for the chunks that need them (or the
+ * tokens a GPU sampled for them); the loop samples with a {@link dev.longctx.engine.scheduler.TokenSampler},
+ * detokenizes with an
  * {@link dev.longctx.engine.scheduler.OutputDecoder} and streams {@code GenerationOutput}s.
  *
  * <p>Wiring, for whoever builds the real engine:
  * <pre>{@code
- * BlockAllocator pool = BlockAllocator.forBudget(opts.kvCacheBytes(), opts.kvCacheBlocks(),
- *         model.kvCacheSpec(1, opts.kvBlockSize()).bytesPerBlock());
+ * BlockAllocator pool = new BlockAllocator(Engines.kvCacheBlocks(opts, model.backend().deviceMemory(),
+ *         model.kvCacheSpec(1, opts.kvBlockSize()).bytesPerBlock()));   // a budget, or what a GPU has left
  * KvCache cache = model.newKvCache(pool.numBlocks(), opts.kvBlockSize());   // owned by the model's backend
  * BlockManager blocks = new BlockManager(pool, model.prefixFacts(identity, opts.kvBlockSize()));  // names blocks
  * var config = new LlmEngine.Config(new SchedulerConfig(opts.maxPrefillChunk(), maxSeqs, maxWaiting, maxModelLen),

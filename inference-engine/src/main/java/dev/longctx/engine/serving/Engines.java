@@ -1,6 +1,7 @@
 package dev.longctx.engine.serving;
 
 import dev.longctx.engine.EngineOptions;
+import dev.longctx.engine.backend.DeviceMemory;
 import dev.longctx.engine.generate.StopChecker;
 import dev.longctx.engine.kv.BlockAllocator;
 import dev.longctx.engine.kv.BlockManager;
@@ -30,8 +31,8 @@ public final class Engines {
         try {
             tokenizer = HfTokenizer.load(modelDir);
             ModelConfig config = model.config();
-            BlockAllocator allocator = BlockAllocator.forBudget(options.kvCacheBytes(), options.kvCacheBlocks(),
-                    model.kvCacheSpec(1, options.kvBlockSize()).bytesPerBlock());
+            BlockAllocator allocator = new BlockAllocator(kvCacheBlocks(options, model.backend().deviceMemory(),
+                    model.kvCacheSpec(1, options.kvBlockSize()).bytesPerBlock()));
             KvCache cache = model.newKvCache(allocator.numBlocks(), options.kvBlockSize());
             BlockManager blocks = new BlockManager(allocator, model.prefixFacts(ModelFingerprint.of(modelDir), options.kvBlockSize()));
             int maxModelLen = serving.maxModelLen() > 0 ? serving.maxModelLen() : config.maxPositionEmbeddings();
@@ -56,6 +57,22 @@ public final class Engines {
         }
     }
 
+    /**
+     * The KV cache's size in blocks: kv-cache-bytes when set, else kv-cache-blocks when set; else, on a backend with
+     * device memory (called after the weights and activations are there), what {@code gpuMemoryUtilization} of it
+     * leaves; else {@link EngineOptions#DEFAULT_KV_CACHE_BLOCKS}.
+     *
+     * @param memory the backend's device memory now, null for host memory
+     */
+    public static int kvCacheBlocks(EngineOptions options, DeviceMemory memory, long bytesPerBlock) {
+        if (options.kvCacheBytes() > 0) return BlockAllocator.blocksForBudget(options.kvCacheBytes(), bytesPerBlock);
+        if (options.kvCacheBlocks() > 0) return options.kvCacheBlocks();
+        if (memory == null) return EngineOptions.DEFAULT_KV_CACHE_BLOCKS;
+        int blocks = BlockAllocator.blocksForBudget(memory.kvCacheBudget(options.gpuMemoryUtilization()), bytesPerBlock);
+        // A token's slot (block × block size + offset) is an int in the step metadata and on the device.
+        return Math.min(blocks, Integer.MAX_VALUE / options.kvBlockSize() - 1);
+    }
+
     /** The engine plus what it must release when closed. */
     private record ClosingEngine(LlmEngine engine, PrefixFacts facts, KvBlockIo blockIo, Runnable onClose)
             implements InferenceEngine, PrefixCache {
@@ -69,6 +86,9 @@ public final class Engines {
 
         @Override
         public int maxModelLen() { return engine.maxModelLen(); }
+
+        @Override
+        public java.util.OptionalLong kvCacheTokens() { return engine.kvCacheTokens(); }
 
         @Override
         public Optional<PrefixCache> prefixCache() { return Optional.of(this); }

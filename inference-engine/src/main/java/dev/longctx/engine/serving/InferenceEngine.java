@@ -18,6 +18,11 @@ public interface InferenceEngine extends AutoCloseable {
 
     int maxModelLen();
 
+    /** Tokens the whole KV cache holds (no prompt longer than this can run); empty if the engine cannot tell. */
+    default java.util.OptionalLong kvCacheTokens() {
+        return java.util.OptionalLong.empty();
+    }
+
     /** Queued and running work in tokens, what a load-aware router weighs; empty if the engine cannot tell. */
     default java.util.Optional<EngineLoad> load() {
         return java.util.Optional.empty();

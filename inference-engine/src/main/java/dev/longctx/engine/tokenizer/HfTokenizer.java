@@ -23,6 +23,22 @@ public final class HfTokenizer implements TextTokenizer {
 
     public static final String FILE_NAME = "tokenizer.json";
 
+    static {
+        useCpuNativeLibrary();
+    }
+
+    /**
+     * DJL picks a CUDA build of the tokenizers' native library when it sees a GPU and downloads it, which fails
+     * offline ("Failed to load Huggingface native library"); the CPU build ships in the jar and is all a tokenizer
+     * needs. DJL reads {@code RUST_FLAVOR} from the environment, else from a system property, when its library
+     * first loads, which is after this class initialises: an explicit setting of either is left alone.
+     */
+    static void useCpuNativeLibrary() {
+        if (System.getenv("RUST_FLAVOR") == null && System.getProperty("RUST_FLAVOR") == null) {
+            System.setProperty("RUST_FLAVOR", "cpu");
+        }
+    }
+
     private final HuggingFaceTokenizer tokenizer;
     private final Map<String, Integer> tokenIds;
     private final int vocabSize;

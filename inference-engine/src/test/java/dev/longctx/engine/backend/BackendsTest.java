@@ -6,7 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.longctx.engine.EngineOptions;
 import org.junit.jupiter.api.Test;
 
-/** Backend lookup through the providers on the class path (this build has the CPU's only). */
+/**
+ * Backend lookup through the providers on the class path: the CPU's and the CUDA one, which works only where a GPU,
+ * its driver, the kernels and cuBLAS are all there. Both outcomes are checked, whichever this machine has.
+ */
 class BackendsTest {
 
     @Test
@@ -21,18 +24,31 @@ class BackendsTest {
 
     @Test
     void autoSaysWhichDeviceItTookAndWhy() {
+        String cuda = Backends.unavailableReason("cuda");
         Backends.Choice c = Backends.open(EngineOptions.defaults().withThreads(1).withDevice(Device.AUTO));
         try (Backend b = c.backend()) {
-            assertThat(b.name()).isEqualTo("cpu");
-            assertThat(c.note()).isEqualTo("device auto: using cpu (CUDA backend unavailable: this build has no cuda backend)");
+            if (cuda == null) {
+                assertThat(b.name()).isEqualTo("cuda");
+                assertThat(c.note()).isEqualTo("device auto: using cuda (a CUDA GPU is usable)");
+            } else {
+                assertThat(b.name()).isEqualTo("cpu");
+                assertThat(c.note()).isEqualTo("device auto: using cpu (" + cuda + ")");
+            }
         }
     }
 
     @Test
-    void cudaFailsWithOneLineSayingWhy() {
+    void cudaFailsWithOneLineSayingWhyWhereItCannotRun() {
+        String reason = Backends.unavailableReason("cuda");
+        org.junit.jupiter.api.Assumptions.assumeTrue(reason != null, "CUDA works on this machine");
+        assertThat(reason).startsWith("CUDA backend unavailable: ").doesNotContain("\n");
         assertThatThrownBy(() -> Backends.open(EngineOptions.defaults().withDevice(Device.CUDA)))
-                .isInstanceOf(BackendUnavailableException.class)
-                .hasMessage("CUDA backend unavailable: this build has no cuda backend");
+                .isInstanceOf(BackendUnavailableException.class).hasMessage(reason);
+    }
+
+    @Test
+    void aDeviceThisBuildLacksSaysSo() {
+        assertThat(Backends.unavailableReason("tpu")).isEqualTo("TPU backend unavailable: this build has no tpu backend");
     }
 
     @Test

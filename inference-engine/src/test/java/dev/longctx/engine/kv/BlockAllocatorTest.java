@@ -80,12 +80,6 @@ class BlockAllocatorTest {
     }
 
     @Test
-    void bytesBudgetWinsOverBlocksWhenSet() {
-        assertThat(BlockAllocator.forBudget(10_000, 99, 1_000).numBlocks()).isEqualTo(10);
-        assertThat(BlockAllocator.forBudget(0, 99, 1_000).numBlocks()).isEqualTo(99);
-    }
-
-    @Test
     void byteBudgetRoundsDownToWholeBlocks() {
         assertThat(BlockAllocator.blocksForBudget(10_000, 3_000)).isEqualTo(3);
         assertThatThrownBy(() -> BlockAllocator.blocksForBudget(100, 3_000))

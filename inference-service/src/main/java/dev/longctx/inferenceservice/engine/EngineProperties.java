@@ -11,7 +11,8 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * Unset values keep {@link EngineOptions#defaults()}.
  *
  * @param maxNumBatchedTokens most prompt tokens one step prefills (the engine's prefill chunk)
- * @param kvCacheBlocks       KV cache size in blocks (ignored when kvCacheBytes is set)
+ * @param kvCacheBlocks       KV cache size in blocks (ignored when kvCacheBytes is set); neither set: on a GPU
+ *                            what gpuMemoryUtilization leaves, on the CPU 4096 blocks
  * @param kvCacheBytes        KV cache size in bytes
  * @param blockSize           tokens per KV block
  * @param maxWaiting          requests that may wait for a batch slot before new ones get 503 (0 = the engine's
@@ -25,6 +26,9 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param sparseConfig        sparse_attention_config.json (unset = beside the weights)
  * @param device              cpu, cuda or auto (unset = auto: a CUDA GPU where one works, else the CPU)
  * @param dcaScale            DCA temperature rule: position (unset; prefix caching exact) or request
+ * @param gpuMemoryUtilization share of the GPU's memory the engine may use in all, weights and activations included
+ *                            (vLLM's name; unset = 0.9); what is left after the weights and activations is the KV
+ *                            cache, unless a KV budget is set
  */
 @ConfigurationProperties("longctx.engine")
 public record EngineProperties(
@@ -40,7 +44,8 @@ public record EngineProperties(
         Integer sparseThreshold,
         Path sparseConfig,
         String device,
-        String dcaScale) {
+        String dcaScale,
+        Double gpuMemoryUtilization) {
 
     public EngineOptions toEngineOptions() {
         EngineOptions d = EngineOptions.defaults();
@@ -55,7 +60,8 @@ public record EngineProperties(
                 or(sparseThreshold, d.sparseThreshold()),
                 sparseConfig != null ? sparseConfig : d.sparseConfig(),
                 device != null ? Device.parse(device) : Device.AUTO,
-                dcaScale != null ? DcaScaleRule.parse(dcaScale) : d.dcaScale());
+                dcaScale != null ? DcaScaleRule.parse(dcaScale) : d.dcaScale(),
+                or(gpuMemoryUtilization, d.gpuMemoryUtilization()));
     }
 
     public int maxWaitingOrUnbounded() {

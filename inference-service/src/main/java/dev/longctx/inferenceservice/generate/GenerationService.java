@@ -51,7 +51,7 @@ public class GenerationService {
             String requestId = request.requestId() != null && !request.requestId().isBlank()
                     ? request.requestId() : "gen-" + UUID.randomUUID();
             int[] prompt = promptTokens(request.prompt());
-            requireKvCapacity(prompt.length);
+            requireKvCapacity(engine, prompt.length);
             if (engine.stats().waiting() >= maxWaiting) {
                 throw new EngineException(EngineException.Kind.QUEUE_FULL,
                         maxWaiting + " requests already waiting (longctx.engine.max-waiting)");
@@ -82,17 +82,16 @@ public class GenerationService {
 
     /**
      * A prompt larger than the whole KV cache can never run; refusing it here gives the client a 400 with the
-     * reason instead of a retryable out-of-memory error it would retry forever.
+     * reason instead of a retryable out-of-memory error it would retry forever. The engine knows its cache's size
+     * (on a GPU it is sized from free memory); an engine that cannot tell is held to the configured block count.
      */
-    private void requireKvCapacity(int promptTokens) {
-        if (engineOptions.kvCacheBytes() > 0) {
-            return; // capacity in tokens depends on the model's shape; the engine decides
-        }
-        long capacity = (long) engineOptions.kvCacheBlocks() * engineOptions.kvBlockSize();
-        if (promptTokens > capacity) {
+    private void requireKvCapacity(InferenceEngine engine, int promptTokens) {
+        long capacity = engine.kvCacheTokens().orElse(engineOptions.kvCacheBytes() == 0 && engineOptions.kvCacheBlocks() > 0
+                ? (long) engineOptions.kvCacheBlocks() * engineOptions.kvBlockSize() : -1);
+        if (capacity >= 0 && promptTokens > capacity) {
             throw new EngineException(EngineException.Kind.INVALID_REQUEST, "prompt of " + promptTokens
                     + " tokens does not fit in the KV cache of " + capacity + " tokens (longctx.engine.kv-cache-blocks"
-                    + " x block-size)");
+                    + " x block-size, or what gpu-memory-utilization leaves on a GPU)");
         }
     }
 }

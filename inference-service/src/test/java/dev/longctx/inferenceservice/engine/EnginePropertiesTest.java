@@ -30,6 +30,8 @@ class EnginePropertiesTest {
 
         assertThat(options).isEqualTo(new EngineOptions(512, 32, 0, 100, 3, false, false, 1000,
                 Path.of("/models/sparse.json"), Device.CPU, DcaScaleRule.REQUEST));
+        assertThat(bind(Map.of("longctx.engine.gpu-memory-utilization", "0.5")).toEngineOptions().gpuMemoryUtilization())
+                .isEqualTo(0.5);
     }
 
     @Test
@@ -38,6 +40,8 @@ class EnginePropertiesTest {
 
         assertThat(properties.toEngineOptions()).isEqualTo(EngineOptions.defaults().withDevice(Device.AUTO));
         assertThat(properties.toEngineOptions().dcaScale()).isEqualTo(DcaScaleRule.POSITION);
+        assertThat(properties.toEngineOptions().gpuMemoryUtilization()).isEqualTo(0.9);
+        assertThat(properties.toEngineOptions().kvCacheBlocks()).as("unset: sized by the engine").isZero();
         assertThat(properties.maxWaitingOrUnbounded()).isEqualTo(8);
     }
 
@@ -47,6 +51,8 @@ class EnginePropertiesTest {
                 .hasMessageContaining("gpu").hasMessageContaining("cpu, cuda or auto");
         assertThatThrownBy(() -> bind(Map.of("longctx.engine.dca-scale", "prompt")).toEngineOptions())
                 .hasMessageContaining("position or request");
+        assertThatThrownBy(() -> bind(Map.of("longctx.engine.gpu-memory-utilization", "1.2")).toEngineOptions())
+                .hasMessageContaining("gpu-memory-utilization must be in (0, 1]");
     }
 
     private static EngineProperties bind(Map<String, String> values) {

@@ -6,6 +6,7 @@ import dev.longctx.engine.attention.CpuAttention;
 import dev.longctx.engine.attention.SparseAttentionConfig;
 import dev.longctx.engine.backend.Backend;
 import dev.longctx.engine.backend.DeviceBuffer;
+import dev.longctx.engine.backend.Precision;
 import dev.longctx.engine.backend.Weight;
 import dev.longctx.engine.kv.HostKvCache;
 import dev.longctx.engine.kv.KvCache;
@@ -72,8 +73,9 @@ public final class CpuBackend implements Backend {
 
     // ---- memory ----
 
+    /** Every buffer is fp32: the CPU's matrix products take fp32 activations ({@link Precision#COMPUTE} is fp32 here). */
     @Override
-    public DeviceBuffer allocate(long rows, long cols) {
+    public DeviceBuffer allocate(long rows, long cols, Precision precision) {
         return new CpuBuffer(new float[CpuBuffer.checkedSize(rows, cols)], rows, cols);
     }
 
@@ -414,11 +416,16 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void addBias(DeviceBuffer xBuffer, int n, Weight biasHandle) {
-        float[] x = CpuBuffer.data(xBuffer), bias = CpuWeight.cast(biasHandle).requireVector();
-        int dim = bias.length;
-        if (xBuffer.cols() != dim || xBuffer.rows() < n) {
-            throw new IllegalArgumentException("addBias: a bias of " + dim + " for rows of " + xBuffer.cols());
+        if (xBuffer.rows() < n || xBuffer.cols() != biasHandle.cols()) {
+            throw new IllegalArgumentException("addBias: a bias of " + biasHandle.cols() + " for rows of " + xBuffer.cols());
         }
+        addBias(CpuBuffer.data(xBuffer), n, biasHandle);
+    }
+
+    /** {@code x[t, :] += bias} for t < n, x holding rows of the bias's length (CPU attention adds the q/k/v bias). */
+    public static void addBias(float[] x, int n, Weight biasHandle) {
+        float[] bias = CpuWeight.cast(biasHandle).requireVector();
+        int dim = bias.length;
         for (int t = 0; t < n; t++) {
             for (int i = 0; i < dim; i++) x[t * dim + i] += bias[i];
         }

@@ -14,8 +14,8 @@ package dev.longctx.engine.backend.cuda;
  * @param scaleLens      [numSeqs]: the DCA temperature input: 0 for the {@code position} rule (the row at p uses
  *                       s_f(p + 1)), T > 0 for the {@code request} rule (every row uses s_f(T))
  */
-public record AttentionBatch(int numSeqs, int numTokens, int maxSeqLen, DeviceBuffer cuSeqlensQ, DeviceBuffer seqLens,
-                             DeviceBuffer blockTables, int maxBlocksPerSeq, DeviceBuffer scaleLens) {
+public record AttentionBatch(int numSeqs, int numTokens, int maxSeqLen, CudaMemory cuSeqlensQ, CudaMemory seqLens,
+                             CudaMemory blockTables, int maxBlocksPerSeq, CudaMemory scaleLens) {
 
     public AttentionBatch {
         if (numSeqs <= 0 || numTokens <= 0 || maxSeqLen <= 0 || maxBlocksPerSeq <= 0) {

@@ -86,7 +86,7 @@ public final class Cublas implements AutoCloseable {
      * w bf16 [outDim, in], out [n, outDim] in bf16 or fp32 ({@code outFp32}); fp32 accumulation.
      * Column-major, that is C(outDim × n) = Wᵀ-stored(in × outDim)ᵀ · X-stored(in × n).
      */
-    public void linear(DeviceBuffer x, DeviceBuffer w, DeviceBuffer out, int n, int in, int outDim, boolean outFp32) {
+    public void linear(CudaMemory x, CudaMemory w, CudaMemory out, int n, int in, int outDim, boolean outFp32) {
         long need = (long) n * outDim * (outFp32 ? 4 : 2);
         if (x.bytes() < 2L * n * in || w.bytes() < 2L * outDim * in || out.bytes() < need) {
             throw new IllegalArgumentException("linear n=" + n + " in=" + in + " out=" + outDim + ": buffers too small ("

@@ -38,7 +38,7 @@ public final class CudaContext implements AutoCloseable {
         JCudaDriver.cuDevicePrimaryCtxRetain(context, device);
         JCudaDriver.cuCtxSetCurrent(context);
         JCudaDriver.cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
-        streamAddress = DeviceBuffer.rawAddress(stream);
+        streamAddress = CudaMemory.rawAddress(stream);
         byte[] buf = new byte[256];
         JCudaDriver.cuDeviceGetName(buf, buf.length, device);
         int len = 0;
@@ -69,7 +69,7 @@ public final class CudaContext implements AutoCloseable {
 
     public void makeCurrent() { JCudaDriver.cuCtxSetCurrent(context); }
 
-    public DeviceBuffer allocate(long bytes) { return DeviceBuffer.allocate(this, bytes); }
+    public CudaMemory allocate(long bytes) { return CudaMemory.allocate(this, bytes); }
 
     /** Waits until everything queued on the stream has run; an asynchronous kernel fault surfaces here. */
     public void synchronize() { JCudaDriver.cuStreamSynchronize(stream); }

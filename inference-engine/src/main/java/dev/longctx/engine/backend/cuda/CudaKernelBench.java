@@ -72,9 +72,9 @@ public final class CudaKernelBench {
         int blockSize = 256;
         int blocks = (n + blockSize - 1) / blockSize;
         long kvBytes = PagedKvLayer.bytes(blocks, blockSize, HKV, D);
-        try (var rope = k.ropeTable(g); DeviceBuffer q = random(2L * n * g.qDim()); DeviceBuffer kc = random(kvBytes);
-             DeviceBuffer vc = random(kvBytes); DeviceBuffer out = ctx.allocate(2L * n * g.qDim());
-             DeviceBuffer lse = ctx.allocate(4L * n * H); Meta m = meta(new int[] {n}, new int[] {n}, blocks)) {
+        try (var rope = k.ropeTable(g); CudaMemory q = random(2L * n * g.qDim()); CudaMemory kc = random(kvBytes);
+             CudaMemory vc = random(kvBytes); CudaMemory out = ctx.allocate(2L * n * g.qDim());
+             CudaMemory lse = ctx.allocate(4L * n * H); Meta m = meta(new int[] {n}, new int[] {n}, blocks)) {
             PagedKvLayer kv = new PagedKvLayer(kc, vc, blocks, blockSize, HKV, D);
             AttentionBatch batch = m.batch(n, n);
             double ms = time(n >= 100_000 ? 3 : 10, () -> k.prefillAttention(rope, q, kv, batch, out, lse));
@@ -92,10 +92,10 @@ public final class CudaKernelBench {
         int[] lens = new int[batch], qlens = new int[batch];
         Arrays.fill(lens, n);
         Arrays.fill(qlens, 1);
-        try (var rope = k.ropeTable(g); DeviceBuffer q = random(2L * batch * g.qDim()); DeviceBuffer kc = random(kvBytes);
-             DeviceBuffer vc = random(kvBytes); DeviceBuffer out = ctx.allocate(2L * batch * g.qDim());
-             DeviceBuffer lse = ctx.allocate(4L * batch * H); Meta m = meta(lens, qlens, perSeq);
-             DeviceBuffer ws = ctx.allocate(k.decodeWorkspaceBytes(batch, g, n))) {
+        try (var rope = k.ropeTable(g); CudaMemory q = random(2L * batch * g.qDim()); CudaMemory kc = random(kvBytes);
+             CudaMemory vc = random(kvBytes); CudaMemory out = ctx.allocate(2L * batch * g.qDim());
+             CudaMemory lse = ctx.allocate(4L * batch * H); Meta m = meta(lens, qlens, perSeq);
+             CudaMemory ws = ctx.allocate(k.decodeWorkspaceBytes(batch, g, n))) {
             PagedKvLayer kv = new PagedKvLayer(kc, vc, blocks, blockSize, HKV, D);
             AttentionBatch b = m.batch(batch, n);
             double ms = timeGraph(20, () -> k.decodeAttention(rope, q, kv, b, ws, out, lse));
@@ -113,8 +113,8 @@ public final class CudaKernelBench {
         Cublas blas = ctx.cublas();
         for (int i = 0; i < shapes.length; i++) {
             int in = shapes[i][0], outDim = shapes[i][1];
-            try (DeviceBuffer x = random(2L * n * in); DeviceBuffer w = random(2L * outDim * in);
-                 DeviceBuffer y = ctx.allocate(2L * n * outDim)) {
+            try (CudaMemory x = random(2L * n * in); CudaMemory w = random(2L * outDim * in);
+                 CudaMemory y = ctx.allocate(2L * n * outDim)) {
                 double ms = time(10, () -> blas.linear(x, w, y, n, in, outDim, false));
                 double tflops = 2.0 * n * in * (double) outDim / (ms / 1e3) / 1e12;
                 line(String.format("cuBLAS %-8s %5dx%-5d N=%d", names[i], in, outDim, n), ms, String.format("%9.1f TFLOP/s", tflops));
@@ -125,7 +125,7 @@ public final class CudaKernelBench {
     /** Device-to-device copy of 4 GiB, bytes read + written per second. */
     private double copyBandwidth() {
         long bytes = 4L << 30;
-        try (DeviceBuffer a = random(bytes); DeviceBuffer b = ctx.allocate(bytes)) {
+        try (CudaMemory a = random(bytes); CudaMemory b = ctx.allocate(bytes)) {
             double ms = time(10, () -> JCudaDriver.cuMemcpyDtoDAsync(b.pointer(), a.pointer(), bytes, ctx.stream()));
             return 2.0 * bytes / (ms / 1e3);
         }
@@ -179,14 +179,14 @@ public final class CudaKernelBench {
     }
 
     /** A buffer of random bf16 values in [−2, 2) (every 16-bit half of the fill is a finite bf16). */
-    private DeviceBuffer random(long bytes) {
-        DeviceBuffer b = ctx.allocate(bytes);
+    private CudaMemory random(long bytes) {
+        CudaMemory b = ctx.allocate(bytes);
         int chunk = 1 << 24;
         short[] host = new short[chunk];
         for (int i = 0; i < chunk; i++) host[i] = bf16((float) (rnd.nextDouble() * 4 - 2));
         for (long off = 0; off < bytes; off += 2L * chunk) {
             long len = Math.min(2L * chunk, bytes - off);
-            DeviceBuffer v = b.view(off, len);
+            CudaMemory v = b.view(off, len);
             if (len == 2L * chunk) v.copyFrom(host);
             else v.copyFrom(Arrays.copyOf(host, (int) (len / 2)));
         }
@@ -209,13 +209,13 @@ public final class CudaKernelBench {
         return new Meta(upload(cu), upload(lens), upload(tables), upload(scale), s, maxBlocks);
     }
 
-    private DeviceBuffer upload(int[] x) {
-        DeviceBuffer b = ctx.allocate(4L * x.length);
+    private CudaMemory upload(int[] x) {
+        CudaMemory b = ctx.allocate(4L * x.length);
         b.copyFrom(x);
         return b;
     }
 
-    private record Meta(DeviceBuffer cu, DeviceBuffer lens, DeviceBuffer tables, DeviceBuffer scale, int seqs, int maxBlocks)
+    private record Meta(CudaMemory cu, CudaMemory lens, CudaMemory tables, CudaMemory scale, int seqs, int maxBlocks)
             implements AutoCloseable {
         AttentionBatch batch(int tokens, int maxLen) {
             return new AttentionBatch(seqs, tokens, maxLen, cu, lens, tables, maxBlocks, scale);

@@ -20,6 +20,7 @@ public final class CudaKernels {
 
     private final CudaContext ctx;
     private final Kernel embed, addRmsNorm, qkvRope, swiglu, prefill128, prefill64, decode128, decode64, decodeMerge, sample;
+    private final Kernel generic, f32ToBf16, bf16ToF32, addResidual, addBias, gatherRows;
 
     public CudaKernels(CudaContext ctx) {
         this.ctx = ctx;
@@ -38,7 +39,16 @@ public final class CudaKernels {
         decode64 = new Kernel(at, "attn_decode_d64", decodeSig).maxDynamicSharedMemory(decodeSmem(64));
         decodeMerge = new Kernel(at, "decode_merge", "pppppp" + "iiii");
         sample = new Kernel(sa, "sample_tokens", "pipppppp");
+        generic = new Kernel(at, "attn_generic", "ppppppppp" + "iiiiiii" + "p" + "iii" + "f");
+        f32ToBf16 = new Kernel(ew, "f32_to_bf16", "ppj");
+        bf16ToF32 = new Kernel(ew, "bf16_to_f32", "ppj");
+        addResidual = new Kernel(ew, "add_residual", "ppij");
+        addBias = new Kernel(ew, "add_bias", "pipji");
+        gatherRows = new Kernel(ew, "gather_rows", "pppj");
     }
+
+    /** Whether the tensor-core prefill and decode kernels are built for this head_dim (else {@link #genericAttention}). */
+    public static boolean tensorCoreHeadDim(int headDim) { return headDim == 64 || headDim == 128; }
 
     public CudaContext context() { return ctx; }
 
@@ -46,7 +56,7 @@ public final class CudaKernels {
      * {@code out[t, :] = table[ids[t], :]} widened to fp32 (the residual stream). ids int32 [n]; table bf16
      * [vocab, dim]; out fp32 [n, dim]. An id outside [0, vocab) yields a NaN row: validate ids on the host.
      */
-    public void embed(DeviceBuffer ids, int n, DeviceBuffer table, int vocab, int dim, DeviceBuffer out) {
+    public void embed(CudaMemory ids, int n, CudaMemory table, int vocab, int dim, CudaMemory out) {
         require(ids.bytes() >= 4L * n && table.bytes() >= 2L * vocab * dim && out.bytes() >= 4L * n * dim, "embed buffers too small");
         embed.ptr(0, ids).ptr(1, table).ptr(2, out).i32(3, vocab).i32(4, dim).launch(ctx, n, 1, 1, 256, 0);
     }
@@ -56,8 +66,8 @@ public final class CudaKernels {
      * {@code out = residual / sqrt(mean(residual²) + eps) · weight}, fp32 math. residual fp32 [n, dim] (updated in
      * place); delta bf16 [n, dim] or null; weight fp32 [dim]; out bf16 [n, dim].
      */
-    public void addRmsNorm(DeviceBuffer residual, DeviceBuffer delta, DeviceBuffer weight, float eps, int n, int dim,
-                           DeviceBuffer out) {
+    public void addRmsNorm(CudaMemory residual, CudaMemory delta, CudaMemory weight, float eps, int n, int dim,
+                           CudaMemory out) {
         require(residual.bytes() >= 4L * n * dim && out.bytes() >= 2L * n * dim && weight.bytes() >= 4L * dim
                 && (delta == null || delta.bytes() >= 2L * n * dim), "addRmsNorm buffers too small");
         addRmsNorm.ptr(0, residual).ptr(1, delta).ptr(2, weight).ptr(3, out).ptr(4, null).i32(5, dim).f32(6, eps)
@@ -68,8 +78,8 @@ public final class CudaKernels {
      * The final norm for only the rows that need logits: {@code out[i] = RMSNorm(residual[rows[i]] + delta[rows[i]])
      * · weight}; the residual is read, not written. rows int32 [m]; out bf16 [m, dim] (the lm_head GEMM operand).
      */
-    public void gatherRmsNorm(DeviceBuffer residual, DeviceBuffer delta, DeviceBuffer rows, int m, DeviceBuffer weight,
-                              float eps, int dim, DeviceBuffer out) {
+    public void gatherRmsNorm(CudaMemory residual, CudaMemory delta, CudaMemory rows, int m, CudaMemory weight,
+                              float eps, int dim, CudaMemory out) {
         require(rows.bytes() >= 4L * m && out.bytes() >= 2L * m * dim && weight.bytes() >= 4L * dim, "gatherRmsNorm buffers too small");
         addRmsNorm.ptr(0, residual).ptr(1, delta).ptr(2, weight).ptr(3, out).ptr(4, rows).i32(5, dim).f32(6, eps)
                 .launch(ctx, m, 1, 1, 256, 0);
@@ -81,8 +91,8 @@ public final class CudaKernels {
      * (negative: no write). qkv bf16 [n, qkvStride] with q, k, v at columns 0, H·D, (H + Hkv)·D; bias fp32
      * [(H + 2Hkv)·D] or null; positions and slots int32 [n].
      */
-    public void qkvRopeKvWrite(RopeTable rope, DeviceBuffer qkv, int n, int qkvStride, DeviceBuffer bias, DeviceBuffer q,
-                               PagedKvLayer kv, DeviceBuffer positions, DeviceBuffer slots) {
+    public void qkvRopeKvWrite(RopeTable rope, CudaMemory qkv, int n, int qkvStride, CudaMemory bias, CudaMemory q,
+                               PagedKvLayer kv, CudaMemory positions, CudaMemory slots) {
         AttentionGeometry g = rope.geometry();
         checkKv(g, kv);
         int width = (g.numHeads() + 2 * g.numKvHeads()) * g.headDim();
@@ -95,7 +105,7 @@ public final class CudaKernels {
     }
 
     /** {@code out[r, j] = silu(gu[r, j]) · gu[r, inter + j]}: gu bf16 [n, 2·inter] (gate then up), out bf16 [n, inter]. */
-    public void swiglu(DeviceBuffer gateUp, long n, int inter, DeviceBuffer out) {
+    public void swiglu(CudaMemory gateUp, long n, int inter, CudaMemory out) {
         require(gateUp.bytes() >= 4L * n * inter && out.bytes() >= 2L * n * inter, "swiglu buffers too small");
         long work = inter % 8 == 0 ? n * inter / 8 : n * inter;
         int grid = (int) Math.max(1, Math.min((work + 255) / 256, 32L * ctx.multiprocessors()));
@@ -110,11 +120,12 @@ public final class CudaKernels {
      * be in the cache ({@link #qkvRopeKvWrite}). Any query length works, decode too; {@link #decodeAttention} is
      * faster for one-token sequences.
      */
-    public void prefillAttention(RopeTable rope, DeviceBuffer q, PagedKvLayer kv, AttentionBatch b, DeviceBuffer out,
-                                 DeviceBuffer lse) {
+    public void prefillAttention(RopeTable rope, CudaMemory q, PagedKvLayer kv, AttentionBatch b, CudaMemory out,
+                                 CudaMemory lse) {
         AttentionGeometry g = rope.geometry();
         checkKv(g, kv);
         checkOutputs(g, q, b, out, lse);
+        require(tensorCoreHeadDim(g.headDim()), "the prefill kernel is built for head_dim 64 and 128, not " + g.headDim());
         int L = dcaL(g);
         // Tiles are cut at DCA chunk boundaries: at most N/128 + (pieces) of them, pieces ≤ seqs + N/L + seqs. Spare
         // CTAs find no tile and exit.
@@ -133,18 +144,19 @@ public final class CudaKernels {
      * segment with the DCA query variant of the part its keys belong to. workspace ≥
      * {@link #decodeWorkspaceBytes}; out bf16 [numTokens, H, D]; lse fp32 [numTokens, H].
      */
-    public void decodeAttention(RopeTable rope, DeviceBuffer q, PagedKvLayer kv, AttentionBatch b, DeviceBuffer workspace,
-                                DeviceBuffer out, DeviceBuffer lse) {
+    public void decodeAttention(RopeTable rope, CudaMemory q, PagedKvLayer kv, AttentionBatch b, CudaMemory workspace,
+                                CudaMemory out, CudaMemory lse) {
         AttentionGeometry g = rope.geometry();
         checkKv(g, kv);
         checkOutputs(g, q, b, out, lse);
+        require(tensorCoreHeadDim(g.headDim()), "the decode kernel is built for head_dim 64 and 128, not " + g.headDim());
         require(g.groupSize() <= MAX_GROUP, "decode supports at most " + MAX_GROUP + " query heads per KV head, got " + g.groupSize());
         int split = decodeSplitKeys(b.numSeqs(), g.numKvHeads(), b.maxSeqLen());
         int splits = ceilDiv(b.maxSeqLen(), split);
         long partO = 4L * b.numSeqs() * g.numHeads() * splits * g.headDim();
         require(workspace.bytes() >= decodeWorkspaceBytes(b.numSeqs(), g, b.maxSeqLen()), "decode workspace too small");
-        DeviceBuffer o = workspace.view(0, partO);
-        DeviceBuffer l = workspace.view(partO, 4L * b.numSeqs() * g.numHeads() * splits);
+        CudaMemory o = workspace.view(0, partO);
+        CudaMemory l = workspace.view(partO, 4L * b.numSeqs() * g.numHeads() * splits);
         Kernel k = g.headDim() == 128 ? decode128 : decode64;
         k.ptr(0, q).ptr(1, o).ptr(2, l).ptr(3, kv.k()).ptr(4, kv.v()).ptr(5, b.cuSeqlensQ()).ptr(6, b.seqLens())
                 .ptr(7, b.blockTables()).ptr(8, b.scaleLens()).i32(9, g.numHeads()).i32(10, g.numKvHeads())
@@ -153,6 +165,60 @@ public final class CudaKernels {
         decodeMerge.ptr(0, o).ptr(1, l).ptr(2, b.cuSeqlensQ()).ptr(3, b.seqLens()).ptr(4, out).ptr(5, lse)
                 .i32(6, g.numHeads()).i32(7, g.headDim()).i32(8, split).i32(9, splits)
                 .launch(ctx, b.numSeqs(), g.numHeads(), 1, g.headDim(), 0);
+    }
+
+    /**
+     * Prefill and decode rows of every sequence of a step in one launch, for any even head_dim ≤ 256, without
+     * tensor cores (one warp per row and head): for head dims the tensor-core kernels lack. Same inputs and outputs
+     * as {@link #prefillAttention}; the batch must be the whole step (its rows 0 .. numTokens).
+     */
+    public void genericAttention(RopeTable rope, CudaMemory q, PagedKvLayer kv, AttentionBatch b, CudaMemory out,
+                                 CudaMemory lse) {
+        AttentionGeometry g = rope.geometry();
+        checkKv(g, kv);
+        checkOutputs(g, q, b, out, lse);
+        long warps = (long) b.numTokens() * g.numHeads();
+        require(ceilDiv(warps, 4) <= Integer.MAX_VALUE, "a step of " + b.numTokens() + " tokens is too large for one launch");
+        generic.ptr(0, q).ptr(1, out).ptr(2, lse).ptr(3, kv.k()).ptr(4, kv.v()).ptr(5, b.cuSeqlensQ()).ptr(6, b.seqLens())
+                .ptr(7, b.blockTables()).ptr(8, b.scaleLens()).i32(9, b.numSeqs()).i32(10, b.numTokens())
+                .i32(11, g.numHeads()).i32(12, g.numKvHeads()).i32(13, g.headDim()).i32(14, kv.blockSize())
+                .i32(15, b.maxBlocksPerSeq()).ptr(16, rope.invFreq());
+        setDca(generic, 17, g).f32(20, smScale(g)).launch(ctx, (int) ceilDiv(warps, 4), 1, 1, 128, 0);
+    }
+
+    /** {@code dst[i] = bf16(src[i])}, i < n: src fp32, dst bf16. */
+    public void toBf16(CudaMemory src, CudaMemory dst, long n) {
+        require(src.bytes() >= 4 * n && dst.bytes() >= 2 * n, "toBf16 buffers too small");
+        f32ToBf16.ptr(0, src).ptr(1, dst).i64(2, n).launch(ctx, gridFor(n), 1, 1, 256, 0);
+    }
+
+    /** {@code dst[i] = float(src[i])}, i < n: src bf16, dst fp32. */
+    public void toF32(CudaMemory src, CudaMemory dst, long n) {
+        require(src.bytes() >= 2 * n && dst.bytes() >= 4 * n, "toF32 buffers too small");
+        bf16ToF32.ptr(0, src).ptr(1, dst).i64(2, n).launch(ctx, gridFor(n), 1, 1, 256, 0);
+    }
+
+    /** {@code acc[i] += delta[i]}, i < n: acc fp32, delta bf16 ({@code deltaBf16}) or fp32. */
+    public void addResidual(CudaMemory acc, CudaMemory delta, boolean deltaBf16, long n) {
+        require(acc.bytes() >= 4 * n && delta.bytes() >= (deltaBf16 ? 2 : 4) * n, "addResidual buffers too small");
+        addResidual.ptr(0, acc).ptr(1, delta).i32(2, deltaBf16 ? 1 : 0).i64(3, n).launch(ctx, gridFor(n), 1, 1, 256, 0);
+    }
+
+    /** {@code x[r, :] += bias} for r < rows: x bf16 ({@code xBf16}) or fp32 [rows, cols], bias fp32 [cols]. */
+    public void addBias(CudaMemory x, boolean xBf16, CudaMemory bias, long rows, int cols) {
+        require(x.bytes() >= (xBf16 ? 2 : 4) * rows * cols && bias.bytes() >= 4L * cols, "addBias buffers too small");
+        addBias.ptr(0, x).i32(1, xBf16 ? 1 : 0).ptr(2, bias).i64(3, rows).i32(4, cols)
+                .launch(ctx, gridFor(rows * cols), 1, 1, 256, 0);
+    }
+
+    /** {@code out[i, :] = src[rows[i], :]}, i < m, rows of {@code rowBytes} (even) bytes; rows int32 [m]. */
+    public void gatherRows(CudaMemory src, CudaMemory rows, int m, long rowBytes, CudaMemory out) {
+        require(rowBytes % 2 == 0 && rows.bytes() >= 4L * m && out.bytes() >= rowBytes * m, "gatherRows buffers too small");
+        gatherRows.ptr(0, src).ptr(1, rows).ptr(2, out).i64(3, rowBytes / 2).launch(ctx, m, 1, 1, 256, 0);
+    }
+
+    private int gridFor(long n) {
+        return (int) Math.max(1, Math.min((n + 255) / 256, 32L * ctx.multiprocessors()));
     }
 
     /** Workspace bytes {@link #decodeAttention} needs for this many sequences of at most maxSeqLen keys. */
@@ -177,7 +243,7 @@ public final class CudaKernels {
      * Samples one token per logits row (see sampling.cu): greedy below temperature 1e-5, else min-p, top-k, top-p
      * and a draw, in the CPU sampler's order. logits fp32 [m, vocab] — overwritten by the weights; outIds int32 [m].
      */
-    public void sample(DeviceBuffer logits, int m, int vocab, SamplingInputs p, DeviceBuffer outIds) {
+    public void sample(CudaMemory logits, int m, int vocab, SamplingInputs p, CudaMemory outIds) {
         require(logits.bytes() >= 4L * m * vocab && outIds.bytes() >= 4L * m && p.seeds().bytes() >= 8L * m
                 && p.temperature().bytes() >= 4L * m && p.topK().bytes() >= 4L * m && p.topP().bytes() >= 4L * m
                 && p.minP().bytes() >= 4L * m, "sample buffers too small");
@@ -185,22 +251,32 @@ public final class CudaKernels {
                 .ptr(6, p.seeds()).ptr(7, outIds).launch(ctx, m, 1, 1, 1024, 0);
     }
 
+    /**
+     * Workspace bytes {@link #decodeAttention} needs for up to {@code numSeqs} sequences of any length: the split
+     * rule makes at most wantSplits + 1 splits per sequence, so sequences × splits stay below
+     * 16·SMs / Hkv + 2·numSeqs + 1 whatever the context.
+     */
+    public long decodeWorkspaceBound(int numSeqs, AttentionGeometry g) {
+        long pairs = ceilDiv(16L * ctx.multiprocessors(), g.numKvHeads()) + 2L * numSeqs + 1;
+        return 4L * pairs * g.numHeads() * (g.headDim() + 1);
+    }
+
     /** RoPE inverse frequencies on the device for one attention geometry (uploaded once per model). */
     public RopeTable ropeTable(AttentionGeometry g) {
-        if (g.headDim() != 64 && g.headDim() != 128) {
-            throw new IllegalArgumentException("the CUDA attention kernels are built for head_dim 64 and 128, got " + g.headDim());
+        if (g.headDim() % 2 != 0 || g.headDim() > 256) {
+            throw new IllegalArgumentException("the CUDA attention kernels take an even head_dim of at most 256, got " + g.headDim());
         }
         if (g.numHeads() % g.numKvHeads() != 0) {
             throw new IllegalArgumentException(g.numHeads() + " query heads are not a multiple of " + g.numKvHeads() + " KV heads");
         }
         double[] inv = invFreq(g.headDim(), g.ropeTheta());
-        DeviceBuffer b = ctx.allocate(8L * inv.length);
+        CudaMemory b = ctx.allocate(8L * inv.length);
         b.copyFrom(inv);
         return new RopeTable(g, b);
     }
 
     /** The device copy of θ^(−2i/d), i < d/2, with its geometry; close it with the model. */
-    public record RopeTable(AttentionGeometry geometry, DeviceBuffer invFreq) implements AutoCloseable {
+    public record RopeTable(AttentionGeometry geometry, CudaMemory invFreq) implements AutoCloseable {
         @Override
         public void close() { invFreq.close(); }
     }
@@ -234,7 +310,7 @@ public final class CudaKernels {
         CpuAttention.checkBlockSize(g, kv.blockSize());
     }
 
-    private static void checkOutputs(AttentionGeometry g, DeviceBuffer q, AttentionBatch b, DeviceBuffer out, DeviceBuffer lse) {
+    private static void checkOutputs(AttentionGeometry g, CudaMemory q, AttentionBatch b, CudaMemory out, CudaMemory lse) {
         long rows = b.numTokens();
         require(q.bytes() >= 2L * rows * g.qDim() && out.bytes() >= 2L * rows * g.qDim() && lse.bytes() >= 4L * rows * g.numHeads(),
                 "attention q/out/lse buffers are smaller than " + rows + " tokens × " + g.numHeads() + " heads need");

@@ -50,7 +50,7 @@ final class Kernel {
     }
 
     /** A device pointer parameter; null passes a null pointer (the kernels treat it as "absent"). */
-    Kernel ptr(int k, DeviceBuffer b) {
+    Kernel ptr(int k, CudaMemory b) {
         expect(k, 'p');
         longs[k][0] = b == null ? 0L : b.address();
         return this;

@@ -5,7 +5,7 @@ package dev.longctx.engine.backend.cuda;
  * Token slot {@code s = block · blockSize + offset} holds its K row at element {@code s · numKvHeads · headDim}.
  * Keys are stored rotated at p (p mod L under DCA) and carry no temperature scale (ALGORITHMS.md §1, §5).
  */
-public record PagedKvLayer(DeviceBuffer k, DeviceBuffer v, int numBlocks, int blockSize, int numKvHeads, int headDim) {
+public record PagedKvLayer(CudaMemory k, CudaMemory v, int numBlocks, int blockSize, int numKvHeads, int headDim) {
 
     public PagedKvLayer {
         if (numBlocks <= 0 || blockSize <= 0 || numKvHeads <= 0 || headDim <= 0) {

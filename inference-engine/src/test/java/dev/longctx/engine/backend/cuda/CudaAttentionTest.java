@@ -103,16 +103,16 @@ class CudaAttentionTest {
         short[] q = randomBf16(rnd, numTokens * g.qDim(), 1.0);
 
         double[][] ref = reference(g, blockSize, starts, qlens, lens, scaleLens, maxBlocks, tables, kCache, vCache, q);
-        try (var rope = k.ropeTable(g); DeviceBuffer qb = upload(c, q); DeviceBuffer kb = upload(c, kCache);
-             DeviceBuffer vb = upload(c, vCache); DeviceBuffer cu = upload(c, cuQ); DeviceBuffer sl = upload(c, lens);
-             DeviceBuffer bt = upload(c, tables); DeviceBuffer sc = upload(c, scaleLens);
-             DeviceBuffer out = c.allocate(2L * numTokens * g.qDim()); DeviceBuffer lse = c.allocate(4L * numTokens * H)) {
+        try (var rope = k.ropeTable(g); CudaMemory qb = upload(c, q); CudaMemory kb = upload(c, kCache);
+             CudaMemory vb = upload(c, vCache); CudaMemory cu = upload(c, cuQ); CudaMemory sl = upload(c, lens);
+             CudaMemory bt = upload(c, tables); CudaMemory sc = upload(c, scaleLens);
+             CudaMemory out = c.allocate(2L * numTokens * g.qDim()); CudaMemory lse = c.allocate(4L * numTokens * H)) {
             PagedKvLayer kv = new PagedKvLayer(kb, vb, numBlocks, blockSize, g.numKvHeads(), D);
             AttentionBatch batch = new AttentionBatch(numSeqs, numTokens, maxLen, cu, sl, bt, maxBlocks, sc);
             out.poison();
             lse.poison();
             if (decode) {
-                try (DeviceBuffer ws = c.allocate(k.decodeWorkspaceBytes(numSeqs, g, maxLen))) {
+                try (CudaMemory ws = c.allocate(k.decodeWorkspaceBytes(numSeqs, g, maxLen))) {
                     ws.poison();
                     k.decodeAttention(rope, qb, kv, batch, ws, out, lse);
                     c.synchronize();

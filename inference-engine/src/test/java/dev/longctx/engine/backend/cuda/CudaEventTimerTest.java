@@ -4,7 +4,6 @@ import static dev.longctx.engine.backend.cuda.CudaTestSupport.kernels;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import jcuda.driver.JCudaDriver;
 import org.junit.jupiter.api.Test;
 
 /** Event laps charge each part the device time of the work queued in it. Skipped without a working GPU. */
@@ -14,14 +13,14 @@ class CudaEventTimerTest {
     void eachLapMeasuresTheWorkQueuedSinceThePreviousOne() {
         CudaContext c = kernels().context();
         long big = 2L << 30, small = big / 4;  // 0.25 and 1 ms at the H200's ~4.2 TB/s of copy
-        try (DeviceBuffer a = c.allocate(big); DeviceBuffer b = c.allocate(big)) {
+        try (CudaMemory a = c.allocate(big); CudaMemory b = c.allocate(big)) {
             a.fill(1);
             CudaEventTimer t = new CudaEventTimer(c, 3);
             for (int round = 0; round < 2; round++) {  // the second round reuses the first one's events
                 t.start();
-                JCudaDriver.cuMemcpyDtoDAsync(b.pointer(), a.pointer(), small, c.stream());
+                b.copyFrom(a.view(0, small));
                 t.lap(0);
-                JCudaDriver.cuMemcpyDtoDAsync(b.pointer(), a.pointer(), big, c.stream());
+                b.copyFrom(a);
                 t.lap(1);
                 for (int i = 0; i < 10; i++) t.lap(2);  // nothing queued: next to no time
                 double[] s = t.seconds();

@@ -46,7 +46,7 @@ class CudaKernelsTest {
         int[] ids = new int[n];
         for (int i = 0; i < n; i++) ids[i] = rnd.nextInt(vocab);
         ids[5] = vocab;  // out of range → NaN row
-        try (DeviceBuffer t = upload(c, table); DeviceBuffer id = upload(c, ids); DeviceBuffer out = c.allocate(4L * n * dim)) {
+        try (CudaMemory t = upload(c, table); CudaMemory id = upload(c, ids); CudaMemory out = c.allocate(4L * n * dim)) {
             out.poison();
             k.embed(id, n, t, vocab, dim, out);
             float[] got = downloadF32(out, n * dim);
@@ -77,8 +77,8 @@ class CudaKernelsTest {
         float[] expected = new float[n * dim];
         rmsNorm(sum, n, dim, weight, eps, expected);
 
-        try (DeviceBuffer r = upload(c, residual); DeviceBuffer dl = upload(c, delta); DeviceBuffer w = upload(c, weight);
-             DeviceBuffer out = c.allocate(2L * n * dim)) {
+        try (CudaMemory r = upload(c, residual); CudaMemory dl = upload(c, delta); CudaMemory w = upload(c, weight);
+             CudaMemory out = c.allocate(2L * n * dim)) {
             out.poison();
             k.addRmsNorm(r, dl, w, eps, n, dim, out);
             assertThat(relErr(downloadBf16(out, n * dim), expected)).isLessThan(1e-2);
@@ -90,7 +90,7 @@ class CudaKernelsTest {
             float[] subExpected = new float[rows.length * dim];
             for (int i = 0; i < rows.length; i++) System.arraycopy(sum, rows[i] * dim, sub, i * dim, dim);
             rmsNorm(sub, rows.length, dim, weight, eps, subExpected);
-            try (DeviceBuffer rw = upload(c, rows); DeviceBuffer o2 = c.allocate(2L * rows.length * dim)) {
+            try (CudaMemory rw = upload(c, rows); CudaMemory o2 = c.allocate(2L * rows.length * dim)) {
                 o2.poison();
                 k.gatherRmsNorm(r, null, rw, rows.length, w, eps, dim, o2);
                 assertThat(relErr(downloadBf16(o2, rows.length * dim), subExpected)).isLessThan(1e-2);
@@ -114,7 +114,7 @@ class CudaKernelsTest {
                 }
             }
             siluMul(gate, up, n * inter);
-            try (DeviceBuffer g = upload(c, gu); DeviceBuffer out = c.allocate(2L * n * inter)) {
+            try (CudaMemory g = upload(c, gu); CudaMemory out = c.allocate(2L * n * inter)) {
                 out.poison();
                 k.swiglu(g, n, inter, out);
                 assertThat(relErr(downloadBf16(out, n * inter), gate)).as("inter " + inter).isLessThan(1e-2);
@@ -141,9 +141,9 @@ class CudaKernelsTest {
             slots[t] = t == 4 ? -1 : (numBlocks - 1 - t / blockSize) * blockSize + (t * 3) % blockSize;
         }
         long cacheBytes = PagedKvLayer.bytes(numBlocks, blockSize, g.numKvHeads(), g.headDim());
-        try (var rope = k.ropeTable(g); DeviceBuffer in = upload(c, qkv); DeviceBuffer b = upload(c, bias);
-             DeviceBuffer q = c.allocate(2L * n * g.qDim()); DeviceBuffer kc = c.allocate(cacheBytes);
-             DeviceBuffer vc = c.allocate(cacheBytes); DeviceBuffer pos = upload(c, positions); DeviceBuffer sl = upload(c, slots)) {
+        try (var rope = k.ropeTable(g); CudaMemory in = upload(c, qkv); CudaMemory b = upload(c, bias);
+             CudaMemory q = c.allocate(2L * n * g.qDim()); CudaMemory kc = c.allocate(cacheBytes);
+             CudaMemory vc = c.allocate(cacheBytes); CudaMemory pos = upload(c, positions); CudaMemory sl = upload(c, slots)) {
             q.poison();
             kc.poison();
             vc.poison();
@@ -190,8 +190,8 @@ class CudaKernelsTest {
                 ref[t * out + r] = s;
             }
         }
-        try (DeviceBuffer xb = upload(c, x); DeviceBuffer wb = upload(c, w); DeviceBuffer o16 = c.allocate(2L * n * out);
-             DeviceBuffer o32 = c.allocate(4L * n * out)) {
+        try (CudaMemory xb = upload(c, x); CudaMemory wb = upload(c, w); CudaMemory o16 = c.allocate(2L * n * out);
+             CudaMemory o32 = c.allocate(4L * n * out)) {
             o16.poison();
             o32.poison();
             c.cublas().linear(xb, wb, o16, n, in, out, false);
@@ -276,9 +276,9 @@ class CudaKernelsTest {
         java.util.Arrays.fill(p, topP);
         java.util.Arrays.fill(mp, minP);
         java.util.Arrays.fill(kk, topK);
-        try (DeviceBuffer lg = upload(c, logits); DeviceBuffer tb = upload(c, t); DeviceBuffer kb = upload(c, kk);
-             DeviceBuffer pb = upload(c, p); DeviceBuffer mb = upload(c, mp); DeviceBuffer sb = upload(c, seeds);
-             DeviceBuffer out = c.allocate(4L * m)) {
+        try (CudaMemory lg = upload(c, logits); CudaMemory tb = upload(c, t); CudaMemory kb = upload(c, kk);
+             CudaMemory pb = upload(c, p); CudaMemory mb = upload(c, mp); CudaMemory sb = upload(c, seeds);
+             CudaMemory out = c.allocate(4L * m)) {
             out.poison();
             k.sample(lg, m, vocab, new SamplingInputs(tb, kb, pb, mb, sb), out);
             int[] ids = new int[m];

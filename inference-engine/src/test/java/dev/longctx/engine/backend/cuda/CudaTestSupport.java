@@ -5,25 +5,41 @@ import org.junit.jupiter.api.Assumptions;
 import java.util.Random;
 
 /**
- * Shared by the GPU tests: one context per JVM (opened on first use, never closed: the JVM's exit releases it),
- * a skip with the probe's one-line reason where CUDA does not work, bf16 conversions and error norms.
+ * Shared by the GPU tests: one CUDA backend (context, kernels, cuBLAS) per JVM, opened on first use and never
+ * closed (the JVM's exit releases it), a skip with the probe's one-line reason where CUDA does not work, bf16
+ * conversions and error norms.
  */
-final class CudaTestSupport {
-    private static CudaContext ctx;
-    private static CudaKernels kernels;
+public final class CudaTestSupport {
+    private static CudaBackend backend;
+    private static CudaBackend genericBackend;
 
     private CudaTestSupport() {}
 
-    /** Skips the calling test, saying why, unless a CUDA device, the kernels and cuBLAS are all here. */
-    static synchronized CudaKernels kernels() {
+    /** Skips the calling test (or class, from a @BeforeAll), saying why, unless CUDA works here. */
+    public static void assumeCuda() {
         CudaAvailability a = CudaAvailability.probe();
         Assumptions.assumeTrue(a.available(), () -> "CUDA tests skipped: " + a.reason());
-        if (ctx == null) {
-            ctx = CudaContext.open(0);
-            kernels = new CudaKernels(ctx);
-        }
-        ctx.makeCurrent();
-        return kernels;
+    }
+
+    /** The shared backend, current on the calling thread; skips where CUDA does not work. */
+    public static synchronized CudaBackend backend() {
+        assumeCuda();
+        if (backend == null) backend = new CudaBackend(0);
+        backend.enter();
+        return backend;
+    }
+
+    /** A backend whose attention always takes the generic kernel (every head_dim), for its contract test. */
+    static synchronized CudaBackend genericAttentionBackend() {
+        assumeCuda();
+        if (genericBackend == null) genericBackend = new CudaBackend(0, false);
+        genericBackend.enter();
+        return genericBackend;
+    }
+
+    /** The shared backend's kernel launchers; skips where CUDA does not work. */
+    static synchronized CudaKernels kernels() {
+        return backend().kernels();
     }
 
     static short bf16(float x) {
@@ -66,37 +82,37 @@ final class CudaTestSupport {
         return relErr(out, r);
     }
 
-    static DeviceBuffer upload(CudaContext c, short[] x) {
-        DeviceBuffer b = c.allocate(2L * Math.max(1, x.length));
+    static CudaMemory upload(CudaContext c, short[] x) {
+        CudaMemory b = c.allocate(2L * Math.max(1, x.length));
         b.copyFrom(x);
         return b;
     }
 
-    static DeviceBuffer upload(CudaContext c, float[] x) {
-        DeviceBuffer b = c.allocate(4L * Math.max(1, x.length));
+    static CudaMemory upload(CudaContext c, float[] x) {
+        CudaMemory b = c.allocate(4L * Math.max(1, x.length));
         b.copyFrom(x);
         return b;
     }
 
-    static DeviceBuffer upload(CudaContext c, int[] x) {
-        DeviceBuffer b = c.allocate(4L * Math.max(1, x.length));
+    static CudaMemory upload(CudaContext c, int[] x) {
+        CudaMemory b = c.allocate(4L * Math.max(1, x.length));
         b.copyFrom(x);
         return b;
     }
 
-    static DeviceBuffer upload(CudaContext c, long[] x) {
-        DeviceBuffer b = c.allocate(8L * Math.max(1, x.length));
+    static CudaMemory upload(CudaContext c, long[] x) {
+        CudaMemory b = c.allocate(8L * Math.max(1, x.length));
         b.copyFrom(x);
         return b;
     }
 
-    static float[] downloadBf16(DeviceBuffer b, int n) {
+    static float[] downloadBf16(CudaMemory b, int n) {
         short[] s = new short[n];
         b.copyTo(s);
         return toFloat(s);
     }
 
-    static float[] downloadF32(DeviceBuffer b, int n) {
+    static float[] downloadF32(CudaMemory b, int n) {
         float[] f = new float[n];
         b.copyTo(f);
         return f;

@@ -15,7 +15,7 @@ import java.lang.reflect.Method;
  *
  * <p>Not thread-safe: the thread that owns the context (it must be current there) drives it.
  */
-public final class DeviceBuffer implements AutoCloseable {
+public final class CudaMemory implements AutoCloseable {
     private static final Method NATIVE_POINTER = nativePointerAccessor();
 
     private final CudaContext ctx;
@@ -25,7 +25,7 @@ public final class DeviceBuffer implements AutoCloseable {
     private final boolean owner;
     private boolean closed;
 
-    private DeviceBuffer(CudaContext ctx, CUdeviceptr ptr, long address, long bytes, boolean owner) {
+    private CudaMemory(CudaContext ctx, CUdeviceptr ptr, long address, long bytes, boolean owner) {
         this.ctx = ctx;
         this.ptr = ptr;
         this.address = address;
@@ -33,11 +33,11 @@ public final class DeviceBuffer implements AutoCloseable {
         this.owner = owner;
     }
 
-    static DeviceBuffer allocate(CudaContext ctx, long bytes) {
+    static CudaMemory allocate(CudaContext ctx, long bytes) {
         if (bytes <= 0) throw new IllegalArgumentException("device buffer size must be positive, got " + bytes);
         CUdeviceptr p = new CUdeviceptr();
         JCudaDriver.cuMemAlloc(p, bytes);
-        return new DeviceBuffer(ctx, p, rawAddress(p), bytes, true);
+        return new CudaMemory(ctx, p, rawAddress(p), bytes, true);
     }
 
     /** Size in bytes. */
@@ -52,11 +52,11 @@ public final class DeviceBuffer implements AutoCloseable {
     CUdeviceptr pointer() { return ptr; }
 
     /** A window of this buffer, sharing its memory; closing the view frees nothing. */
-    public DeviceBuffer view(long offset, long length) {
+    public CudaMemory view(long offset, long length) {
         if (offset < 0 || length <= 0 || offset + length > bytes) {
             throw new IllegalArgumentException("view [" + offset + ", +" + length + ") outside a buffer of " + bytes + " bytes");
         }
-        return new DeviceBuffer(ctx, ptr.withByteOffset(offset), address + offset, length, false);
+        return new CudaMemory(ctx, ptr.withByteOffset(offset), address + offset, length, false);
     }
 
     public void copyFrom(float[] src) { copyIn(Pointer.to(src), 4L * src.length); }
@@ -85,6 +85,10 @@ public final class DeviceBuffer implements AutoCloseable {
     }
 
     public void copyTo(float[] dst) { copyOut(Pointer.to(dst), 4L * dst.length); }
+    /** The first {@code count} floats only (dst may be longer). */
+    public void copyTo(float[] dst, int count) { copyOut(Pointer.to(dst), 4L * checkCount(count, dst.length)); }
+    public void copyTo(short[] dst, int count) { copyOut(Pointer.to(dst), 2L * checkCount(count, dst.length)); }
+    public void copyTo(byte[] dst) { copyOut(Pointer.to(dst), dst.length); }
     public void copyTo(int[] dst) { copyOut(Pointer.to(dst), 4L * dst.length); }
     public void copyTo(long[] dst) { copyOut(Pointer.to(dst), 8L * dst.length); }
     public void copyTo(short[] dst) { copyOut(Pointer.to(dst), 2L * dst.length); }
@@ -92,6 +96,13 @@ public final class DeviceBuffer implements AutoCloseable {
     /** Sets every byte to {@code value} (asynchronously, on the stream). */
     public void fill(int value) {
         JCudaDriver.cuMemsetD8Async(ptr, (byte) value, bytes, ctx.stream());
+    }
+
+    /** Copies all of {@code src} to the start of this buffer, device to device, on the stream (no wait). */
+    public void copyFrom(CudaMemory src) {
+        check(src.bytes);
+        if (src.closed) throw new IllegalStateException("device buffer is closed");
+        JCudaDriver.cuMemcpyDtoDAsync(ptr, src.ptr, src.bytes, ctx.stream());
     }
 
     /** Fills with 0xFF bytes: NaN as fp32 and bf16, −1 as int32, so an element a kernel fails to write shows. */
@@ -109,6 +120,11 @@ public final class DeviceBuffer implements AutoCloseable {
         ctx.synchronize();
     }
 
+    private static int checkCount(int count, int length) {
+        if (count < 0 || count > length) throw new IllegalArgumentException("copy of " + count + " elements into " + length);
+        return count;
+    }
+
     private void check(long n) {
         if (closed) throw new IllegalStateException("device buffer is closed");
         if (n > bytes) throw new IllegalArgumentException("copy of " + n + " bytes into a device buffer of " + bytes);
@@ -123,7 +139,7 @@ public final class DeviceBuffer implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "DeviceBuffer[" + bytes + " bytes @0x" + Long.toHexString(address) + (owner ? "" : ", view") + "]";
+        return "CudaMemory[" + bytes + " bytes @0x" + Long.toHexString(address) + (owner ? "" : ", view") + "]";
     }
 
     /** JCuda keeps a pointer's native address protected; it is read once per allocation through this. */

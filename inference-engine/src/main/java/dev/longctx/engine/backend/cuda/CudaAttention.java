@@ -1,0 +1,226 @@
+package dev.longctx.engine.backend.cuda;
+
+import dev.longctx.engine.attention.Attention;
+import dev.longctx.engine.attention.AttentionGeometry;
+import dev.longctx.engine.attention.AttentionStep;
+import dev.longctx.engine.attention.CpuAttention;
+import dev.longctx.engine.attention.DcaScaleRule;
+import dev.longctx.engine.attention.StepMetadata;
+import dev.longctx.engine.backend.DeviceBuffer;
+import dev.longctx.engine.backend.Weight;
+import dev.longctx.engine.kv.KvCache;
+
+/**
+ * Attention on the GPU for a whole step: {@link #begin} uploads the step's metadata once (one copy), and each
+ * layer's call runs two kernels, {@code qkv_rope_kv_write} (bias, key rotation at p or p mod L, K/V into the
+ * paged cache) and then attention over the cache, dense or DCA per the geometry, with each sequence's temperature
+ * rule.
+ *
+ * <p>Which attention kernel: for head_dim 64 and 128 the tensor-core ones, the step's sequences taken in runs of
+ * the same kind (one new token: split-K decode; more: flash prefill), each run one launch on a window of the
+ * metadata; for other head dims one launch of the generic kernel. A sequence's result does not depend on the run
+ * it is in, except that decode's key split follows the run's size and longest sequence (so a batch may differ from
+ * a lone run by rounding, never by more).
+ *
+ * <p>Sparse prefill is not on the GPU yet ({@link CudaBackend#sparsePrefill} is false: the model drops its budgets,
+ * so no step asks for it). Recall recording (a CPU calibration tool) is refused.
+ */
+final class CudaAttention implements Attention {
+    /** Decode sequences whose workspace {@link #reserve} sets aside before the KV cache takes the rest. */
+    private static final int RESERVED_DECODE_SEQS = 256;
+
+    private final CudaBackend backend;
+    private final CudaKernels kernels;
+    private final AttentionGeometry geometry;
+    private final CudaKernels.RopeTable rope;
+    private final boolean tensorCores;
+    private CudaMemory metadata, q, lse, out16, workspace;
+
+    /** @param tensorCores false: the generic kernel even where tensor-core kernels exist (tests) */
+    CudaAttention(CudaBackend backend, AttentionGeometry geometry, boolean tensorCores) {
+        if (geometry.numKvHeads() <= 0 || geometry.numHeads() % geometry.numKvHeads() != 0) {
+            throw new IllegalArgumentException("num heads " + geometry.numHeads()
+                    + " must be a positive multiple of num KV heads " + geometry.numKvHeads());
+        }
+        this.backend = backend;
+        this.kernels = backend.kernels();
+        this.geometry = geometry;
+        this.rope = kernels.ropeTable(geometry);
+        backend.own(rope.invFreq());
+        this.tensorCores = tensorCores && CudaKernels.tensorCoreHeadDim(geometry.headDim())
+                && geometry.groupSize() <= CudaKernels.MAX_GROUP;
+    }
+
+    @Override
+    public AttentionGeometry geometry() { return geometry; }
+
+    /** Sizes the per-step buffers for steps of up to maxTokens tokens now, before the KV cache takes the rest. */
+    @Override
+    public void reserve(int maxTokens) {
+        backend.enter();
+        ensureRows(maxTokens);
+        if (tensorCores) ensureWorkspace(kernels.decodeWorkspaceBound(Math.min(maxTokens, RESERVED_DECODE_SEQS), geometry));
+    }
+
+    @Override
+    public AttentionStep begin(StepMetadata step, KvCache cache) {
+        backend.enter();
+        if (!(cache instanceof CudaKvCache kv)) {
+            throw new IllegalArgumentException("the CUDA attention needs the CUDA backend's KV cache, got "
+                    + cache.getClass().getSimpleName());
+        }
+        if (kv.headDim() != geometry.headDim() || kv.numKvHeads() != geometry.numKvHeads()) {
+            throw new IllegalArgumentException("KV cache shape (" + kv.numKvHeads() + " heads × " + kv.headDim()
+                    + ") does not match the attention geometry (" + geometry.numKvHeads() + " × " + geometry.headDim() + ")");
+        }
+        CpuAttention.checkBlockSize(geometry, step.blockSize());
+        if (step.blockSize() != kv.blockSize()) {
+            throw new IllegalArgumentException("step metadata block size " + step.blockSize() + " ≠ KV cache block size " + kv.blockSize());
+        }
+        if (step.recorder() != null) {
+            throw new UnsupportedOperationException("attention recall is recorded on the CPU backend only (--device cpu)");
+        }
+        checkSlots(step, kv);
+        return new Step(step, kv);
+    }
+
+    /** A slot outside the cache would be a write to another allocation: refuse the step instead. */
+    private static void checkSlots(StepMetadata m, CudaKvCache kv) {
+        long slots = (long) kv.numBlocks() * kv.blockSize();
+        for (int s : m.slotMapping()) {
+            if (s < 0 || s >= slots) throw new IllegalArgumentException("slot " + s + " outside a KV cache of " + slots + " slots");
+        }
+        for (int b : m.blockTables()) {
+            if (b >= kv.numBlocks()) throw new IllegalArgumentException("block " + b + " outside a KV cache of " + kv.numBlocks() + " blocks");
+        }
+    }
+
+    /** q, out and LSE for at least {@code rows} tokens. */
+    private void ensureRows(int rows) {
+        long qBytes = 2L * rows * geometry.qDim();
+        if (q == null || q.bytes() < qBytes) {
+            q = replace(q, qBytes);
+            out16 = replace(out16, qBytes);
+            lse = replace(lse, 4L * rows * geometry.numHeads());
+        }
+    }
+
+    private void ensureWorkspace(long bytes) {
+        if (workspace == null || workspace.bytes() < bytes) workspace = replace(workspace, bytes);
+    }
+
+    private void ensureMetadata(long bytes) {
+        if (metadata == null || metadata.bytes() < bytes) metadata = replace(metadata, Math.max(bytes, 1 << 16));
+    }
+
+    private CudaMemory replace(CudaMemory old, long bytes) {
+        if (old != null) {
+            backend.context().synchronize();   // earlier steps' kernels may still use it
+            old.close();
+        }
+        return backend.own(backend.context().allocate(Math.max(bytes, 16)));
+    }
+
+    /** One step: its metadata on the device, read by every layer. */
+    private final class Step implements AttentionStep {
+        private final StepMetadata m;
+        private final CudaKvCache kv;
+        private final CudaMemory positions, slots, cuQ, seqLens, scaleLens, blockTables;
+        private final int[] hostCuQ;
+
+        Step(StepMetadata m, CudaKvCache kv) {
+            this.m = m;
+            this.kv = kv;
+            int n = m.numTokens(), s = m.numSeqs(), tables = m.blockTables().length;
+            ensureRows(n);
+            // Packed into one host array and one copy: [positions n | slots n | cuQ s+1 | seqLens s | scaleLens s | tables]
+            int[] packed = new int[2 * n + 3 * s + 1 + tables];
+            System.arraycopy(m.positions(), 0, packed, 0, n);
+            System.arraycopy(m.slotMapping(), 0, packed, n, n);
+            System.arraycopy(m.cuSeqlensQ(), 0, packed, 2 * n, s + 1);
+            System.arraycopy(m.seqLens(), 0, packed, 2 * n + s + 1, s);
+            for (int i = 0; i < s; i++) packed[2 * n + 2 * s + 1 + i] = scaleLen(m, i);
+            System.arraycopy(m.blockTables(), 0, packed, 2 * n + 3 * s + 1, tables);
+            ensureMetadata(4L * packed.length);
+            metadata.view(0, 4L * packed.length).copyFrom(packed);
+            positions = ints(0, n);
+            slots = ints(n, n);
+            cuQ = ints(2 * n, s + 1);
+            seqLens = ints(2 * n + s + 1, s);
+            scaleLens = ints(2 * n + 2 * s + 1, s);
+            blockTables = ints(2 * n + 3 * s + 1, Math.max(1, tables));
+            hostCuQ = m.cuSeqlensQ();
+        }
+
+        private CudaMemory ints(int at, int count) {
+            return metadata.view(4L * at, 4L * Math.max(1, count));
+        }
+
+        @Override
+        public void forward(int layer, DeviceBuffer qkvBuffer, Weight qkvBias, DeviceBuffer outBuffer) {
+            backend.enter();
+            int n = m.numTokens(), qDim = geometry.qDim(), stride = qDim + 2 * geometry.kvDim();
+            CudaBuffer qkv = CudaBuffer.cast(qkvBuffer), out = CudaBuffer.cast(outBuffer);
+            if (qkv.cols() != stride || out.cols() != qDim || qkv.rows() < n || out.rows() < n) {
+                throw new IllegalArgumentException("attention needs qkv [" + n + ", " + stride + "] and out [" + n + ", " + qDim + "]");
+            }
+            if (layer < 0 || layer >= kv.numLayers()) {
+                throw new IllegalArgumentException("layer " + layer + " outside a KV cache of " + kv.numLayers() + " layers");
+            }
+            CudaWeight bias = qkvBias == null ? null : CudaWeight.cast(qkvBias).requireVector();
+            if (bias != null && bias.cols() != stride) {
+                throw new IllegalArgumentException("a q/k/v bias of " + bias.cols() + " for rows of " + stride);
+            }
+            CudaMemory qkv16 = qkv.bf16() ? qkv.memory() : converted(qkv, (long) n * stride);
+            PagedKvLayer layerKv = kv.layer(layer);
+            kernels.qkvRopeKvWrite(rope, qkv16, n, stride, bias == null ? null : bias.data(), q, layerKv, positions, slots);
+            CudaMemory o = out.bf16() ? out.memory() : out16;
+            if (tensorCores) runs(layerKv, o);
+            else kernels.genericAttention(rope, q, layerKv, batch(0, m.numSeqs()), o, lse);
+            if (!out.bf16()) kernels.toF32(out16, out.memory(), (long) n * qDim);
+        }
+
+        private CudaMemory converted(CudaBuffer qkv, long elements) {
+            CudaMemory s = backend.scratch(3, 2 * elements);
+            kernels.toBf16(qkv.memory(), s, elements);
+            return s;
+        }
+
+        /** Runs of consecutive sequences of one kind, one launch each. */
+        private void runs(PagedKvLayer layerKv, CudaMemory o) {
+            int s0 = 0;
+            while (s0 < m.numSeqs()) {
+                boolean decode = m.rows(s0) == 1;
+                int s1 = s0 + 1;
+                while (s1 < m.numSeqs() && (m.rows(s1) == 1) == decode) s1++;
+                AttentionBatch b = batch(s0, s1);
+                if (decode) {
+                    ensureWorkspace(kernels.decodeWorkspaceBytes(b.numSeqs(), geometry, b.maxSeqLen()));
+                    kernels.decodeAttention(rope, q, layerKv, b, workspace, o, lse);
+                } else {
+                    kernels.prefillAttention(rope, q, layerKv, b, o, lse);
+                }
+                s0 = s1;
+            }
+        }
+
+        /** Sequences [s0, s1) as a window of the uploaded metadata (rows stay absolute). */
+        private AttentionBatch batch(int s0, int s1) {
+            int count = s1 - s0, maxLen = 0;
+            for (int s = s0; s < s1; s++) maxLen = Math.max(maxLen, m.seqLens()[s]);
+            int perSeq = Math.max(1, m.maxBlocksPerSeq());
+            return new AttentionBatch(count, hostCuQ[s1] - hostCuQ[s0], maxLen,
+                    cuQ.view(4L * s0, 4L * (count + 1)), seqLens.view(4L * s0, 4L * count),
+                    blockTables.view(4L * s0 * m.maxBlocksPerSeq(), 4L * count * perSeq), perSeq,
+                    scaleLens.view(4L * s0, 4L * count));
+        }
+    }
+
+    /** The kernels' temperature input: 0 selects the position rule, T > 0 the request rule at T. */
+    private int scaleLen(StepMetadata m, int s) {
+        if (geometry.dca() == null || m.scaleRule() == DcaScaleRule.POSITION) return 0;
+        long t = m.requestLengths()[s];
+        if (t <= 0 || t > Integer.MAX_VALUE) throw new IllegalArgumentException("request length " + t + " outside (0, 2³¹)");
+        return (int) t;
+    }
+}
