@@ -514,27 +514,68 @@ extern "C" __global__ void __launch_bounds__(NTHREADS) attn_decode_d64(DECODE_AR
 
 // decode_merge: O = Σ_i softmax_i(LSE_i)·O_i over a sequence's splits (ALGORITHMS.md §1's merge, applied to key
 // splits instead of parts). partO fp32 [numSeqs][H][maxSplits][D], partLse [numSeqs][H][maxSplits];
-// out bf16 [numTokens, H, D], lse fp32 [numTokens, H] at token row cuSeqlensQ[s]. grid (numSeqs, H), block D.
+// out bf16 [numTokens, H, D], lse fp32 [numTokens, H] at token row cuSeqlensQ[s].
+// grid (numSeqs, H), block MERGE_ROWS · D/4 threads, dynamic smem (maxSplits + MERGE_ROWS · D + 32) · 4 bytes.
+// At batch 1 and 128K keys there are only H CTAs, each over ~500 splits: the split weights are computed once into
+// shared memory, and MERGE_ROWS rows of threads each sum every MERGE_ROWS-th split with float4 loads, so the loads
+// of many splits are in flight at once instead of one dependent chain per column.
+constexpr int MERGE_ROWS = 16;
+
+__device__ __forceinline__ float block_reduce(float v, float* red, bool max) {
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) {
+        const float u = __shfl_xor_sync(0xffffffffu, v, o);
+        v = max ? fmaxf(v, u) : v + u;
+    }
+    __syncthreads();  // red may still be read by a previous reduction
+    if ((threadIdx.x & 31) == 0) red[threadIdx.x >> 5] = v;
+    __syncthreads();
+    v = red[0];
+    for (int w = 1; w < (int)(blockDim.x >> 5); w++) v = max ? fmaxf(v, red[w]) : v + red[w];
+    return v;
+}
+
 extern "C" __global__ void decode_merge(const float* __restrict__ partO, const float* __restrict__ partLse,
                                         const int* __restrict__ cuQ, const int* __restrict__ seqLens,
                                         bf16* __restrict__ out, float* __restrict__ lse, int H, int D,
                                         int splitKeys, int maxSplits) {
-    const int s = blockIdx.x, h = blockIdx.y, c = threadIdx.x;
+    extern __shared__ float merge_smem[];
+    float* sW = merge_smem;                 // [maxSplits] split weights exp(LSE_i − M)
+    float* sO = sW + maxSplits;             // [MERGE_ROWS][D] per-row partial sums
+    float* sRed = sO + MERGE_ROWS * D;      // [32] reduction scratch
+    const int s = blockIdx.x, h = blockIdx.y, tid = threadIdx.x, nt = blockDim.x;
     const int ns = (seqLens[s] + splitKeys - 1) / splitKeys;
     const size_t base = ((size_t)s * H + h) * maxSplits;
+
     float M = -INFINITY;
-    for (int i = 0; i < ns; i++) M = fmaxf(M, partLse[base + i]);
-    float L = 0.f, O = 0.f;
-    if (M != -INFINITY) {
-        for (int i = 0; i < ns; i++) {
-            const float w = __expf(partLse[base + i] - M);
-            L += w;
-            O += w * partO[(base + i) * D + c];
-        }
+    for (int i = tid; i < ns; i += nt) M = fmaxf(M, partLse[base + i]);
+    M = block_reduce(M, sRed, true);
+    float L = 0.f;
+    for (int i = tid; i < ns; i += nt) {
+        const float w = M == -INFINITY ? 0.f : __expf(partLse[base + i] - M);
+        sW[i] = w;
+        L += w;
     }
-    const size_t row = (size_t)cuQ[s] * H + h;
-    out[row * D + c] = f2bf(L > 0.f ? O / L : 0.f);
-    if (c == 0) lse[row] = L > 0.f ? M + __logf(L) : -INFINITY;
+    L = block_reduce(L, sRed, false);  // its barriers also publish sW
+
+    const int row = tid / (D / 4), c = (tid % (D / 4)) * 4;
+    float4 o = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll 4
+    for (int i = row; i < ns; i += MERGE_ROWS) {
+        const float4 v = *reinterpret_cast<const float4*>(partO + (base + i) * D + c);
+        const float w = sW[i];
+        o.x += w * v.x; o.y += w * v.y; o.z += w * v.z; o.w += w * v.w;
+    }
+    sO[row * D + c] = o.x; sO[row * D + c + 1] = o.y; sO[row * D + c + 2] = o.z; sO[row * D + c + 3] = o.w;
+    __syncthreads();
+    const size_t outRow = (size_t)cuQ[s] * H + h;
+    for (int cc = tid; cc < D; cc += nt) {
+        float acc = 0.f;
+#pragma unroll
+        for (int r = 0; r < MERGE_ROWS; r++) acc += sO[r * D + cc];
+        out[outRow * D + cc] = f2bf(L > 0.f ? acc / L : 0.f);
+        if (cc == 0) lse[outRow] = L > 0.f ? M + __logf(L) : -INFINITY;
+    }
 }
 
 // attn_generic — the same attention as attn_prefill/attn_decode (dense RoPE or DCA's three parts, both temperature

@@ -17,6 +17,8 @@ public final class CudaKernels {
     static final int PREFILL_ROWS = 128, KEY_TILE = 64;
     /** The decode kernel packs a GQA group into one 16-row tensor-core tile. */
     public static final int MAX_GROUP = 16;
+    /** Rows of threads in decode_merge (attention.cu's MERGE_ROWS): each sums every MERGE_ROWS-th split. */
+    private static final int MERGE_ROWS = 16;
 
     private final CudaContext ctx;
     private final Kernel embed, addRmsNorm, qkvRope, swiglu, prefill128, prefill64, decode128, decode64, decodeMerge, sample;
@@ -164,7 +166,8 @@ public final class CudaKernels {
         setDca(k, 16, g).f32(19, smScale(g)).launch(ctx, splits, g.numKvHeads(), b.numSeqs(), 128, decodeSmem(g.headDim()));
         decodeMerge.ptr(0, o).ptr(1, l).ptr(2, b.cuSeqlensQ()).ptr(3, b.seqLens()).ptr(4, out).ptr(5, lse)
                 .i32(6, g.numHeads()).i32(7, g.headDim()).i32(8, split).i32(9, splits)
-                .launch(ctx, b.numSeqs(), g.numHeads(), 1, g.headDim(), 0);
+                .launch(ctx, b.numSeqs(), g.numHeads(), 1, MERGE_ROWS * g.headDim() / 4,
+                        4 * (splits + MERGE_ROWS * g.headDim() + 32));
     }
 
     /**

@@ -52,6 +52,15 @@ class CudaAttentionTest {
     }
 
     @Test
+    void decodeOfOneLongSequenceMergesMoreSplitsThanTheMergeHasRows() {
+        // Alone, a sequence gets ~16 CTAs per SM of splits (128-key minimum): 37 splits here, over decode_merge's
+        // 16 rows of threads, so rows wrap around and some get one split more than others.
+        int[] lens = {4700};
+        check(new AttentionGeometry(28, 4, 128, 1e7, new DcaConfig(1024, 256, 400)), 16, startsOf(lens), ones(1), false, true);
+        check(new AttentionGeometry(10, 2, 64, 1e6, null), 16, startsOf(lens), ones(1), false, true);
+    }
+
+    @Test
     void denseDecodeGqa5Head64MatchesThePrefillKernelToo() {
         AttentionGeometry g = new AttentionGeometry(10, 2, 64, 1e6, null);
         int[] lens = {3, 64, 1000};
