@@ -15,30 +15,12 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-REQUIRED_JAVA=25
 PRESET="${PRESET:-qwen2.5-0.5b}"
 if [[ "$PRESET" == "qwen2.5-0.5b" ]]; then MODEL_DIR="$ROOT/run/bench-model"; else MODEL_DIR="$ROOT/run/bench-model-$PRESET"; fi
 HEAP="${HEAP:-4g}"
 
-java_major() { # major version of $1/bin/java, or nothing
-  "$1/bin/java" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}' | cut -d. -f1
-}
-
-find_jdk() {
-  local c v
-  for c in "${JAVA_HOME:-}" /usr/lib/jvm/* /usr/java/* /opt/java/* /opt/jdk* "$HOME"/.sdkman/candidates/java/*; do
-    [[ -n "$c" && -x "$c/bin/java" && -x "$c/bin/javac" ]] || continue
-    v=$(java_major "$c")
-    if [[ -n "$v" && "$v" -ge $REQUIRED_JAVA ]]; then echo "$c"; return 0; fi
-  done
-  return 1
-}
-
-if ! JDK=$(find_jdk); then
-  echo "run-cpu-bench: no JDK ${REQUIRED_JAVA}+ found; set JAVA_HOME" >&2
-  exit 1
-fi
-export JAVA_HOME="$JDK"
+source "$ROOT/scripts/lib/jdk.sh"
+longctx_use_jdk run-cpu-bench
 
 # Physical cores: SMT siblings add neither memory bandwidth nor FMA throughput, only noise.
 physical_cores() {

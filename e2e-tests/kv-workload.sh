@@ -10,7 +10,9 @@
 # Needs the jars: ./mvnw -q -B -DskipTests package. Logs of --compare: e2e-tests/target/kv-workload-logs/.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+source "$ROOT/scripts/lib/jdk.sh"
+longctx_use_jdk kv-workload
+JAVA="$JAVA_HOME/bin/java"
 for jar in e2e-tests/target/e2e-tests.jar inference-engine/target/inference-engine.jar \
            kv-cache-service/target/kv-cache-service.jar gateway-service/target/gateway-service.jar; do
   [[ -f "$ROOT/$jar" ]] || { echo "kv-workload: missing $jar — build first: ./mvnw -q -B -DskipTests package" >&2; exit 1; }

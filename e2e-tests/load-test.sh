@@ -11,7 +11,9 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+source "$ROOT/scripts/lib/jdk.sh"
+longctx_use_jdk load-test
+JAVA="$JAVA_HOME/bin/java"
 for jar in e2e-tests/target/e2e-tests.jar inference-engine/target/inference-engine.jar \
            tokenizer-service/target/tokenizer-service.jar inference-service/target/inference-service.jar \
            gateway-service/target/gateway-service.jar; do

@@ -42,8 +42,9 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-command -v "$JAVA" >/dev/null 2>&1 || die "no java found (set JAVA_HOME to a JDK 25)"
+source "$ROOT/scripts/lib/jdk.sh"
+longctx_use_jdk stack-up   # ./longctx up has done this already; run directly, the script finds the JDK itself
+JAVA="$JAVA_HOME/bin/java"
 command -v curl >/dev/null 2>&1 || die "curl is needed to wait for the services' readiness"
 
 [[ -d "$MODEL" ]] || die "model directory not found: $MODEL (use --model DIR or LONGCTX_MODEL)"

@@ -29,7 +29,8 @@ while [ $# -gt 0 ]; do
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
-export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+source "$ROOT/scripts/lib/jdk.sh"
+longctx_use_jdk bundle
 JUNIT=6.0.3
 M2=${M2_REPO:-$HOME/.m2/repository}
 SERVICES=(tokenizer-service inference-service gateway-service)
