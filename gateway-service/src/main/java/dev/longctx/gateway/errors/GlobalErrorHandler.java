@@ -73,6 +73,11 @@ public class GlobalErrorHandler implements WebExceptionHandler {
             };
             return new ApiException(code, message);
         }
+        if (ex instanceof io.netty.handler.timeout.TimeoutException) {
+            // A body that stopped arriving (body-read-timeout): the client's fault, and its connection is closing.
+            log.info("request body timed out: {}", ex.toString());
+            return new ApiException(408, "The request body did not arrive in time.");
+        }
         log.error("unhandled error", ex);
         return new ApiException(500, "Internal server error");
     }
