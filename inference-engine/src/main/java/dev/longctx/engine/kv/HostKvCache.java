@@ -49,7 +49,7 @@ public final class HostKvCache implements KvCache {
 
     @Override
     public byte[] readBlock(int block) {
-        checkBlock(block);
+        spec.checkBlock(block);
         ByteBuffer out = ByteBuffer.allocate(Math.toIntExact(spec.bytesPerBlock())).order(ByteOrder.LITTLE_ENDIAN);
         for (int l = 0; l < spec.numLayers(); l++) {
             out.asFloatBuffer().put(keyBlock(l, block));
@@ -62,10 +62,8 @@ public final class HostKvCache implements KvCache {
 
     @Override
     public void writeBlock(int block, byte[] data) {
-        checkBlock(block);
-        if (data.length != spec.bytesPerBlock()) {
-            throw new IllegalArgumentException("a KV block of this cache is " + spec.bytesPerBlock() + " bytes, got " + data.length);
-        }
+        spec.checkBlock(block);
+        spec.checkBlockBytes(data);
         ByteBuffer in = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
         int floats = spec.blockSize() * kvDim;
         for (int l = 0; l < spec.numLayers(); l++) {
@@ -73,12 +71,6 @@ public final class HostKvCache implements KvCache {
             in.position(in.position() + floats * Float.BYTES);
             in.asFloatBuffer().get(valueBlock(l, block));
             in.position(in.position() + floats * Float.BYTES);
-        }
-    }
-
-    private void checkBlock(int block) {
-        if (block < 0 || block >= spec.numBlocks()) {
-            throw new IndexOutOfBoundsException("block " + block + " outside a KV cache of " + spec.numBlocks() + " blocks");
         }
     }
 }

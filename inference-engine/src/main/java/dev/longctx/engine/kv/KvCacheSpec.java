@@ -36,6 +36,20 @@ public record KvCacheSpec(int numLayers, int numBlocks, int blockSize, int numKv
         };
     }
 
+    /** @throws IndexOutOfBoundsException when {@code block} is not a block of a cache of this shape */
+    public void checkBlock(int block) {
+        if (block < 0 || block >= numBlocks) {
+            throw new IndexOutOfBoundsException("block " + block + " outside a KV cache of " + numBlocks + " blocks");
+        }
+    }
+
+    /** @throws IllegalArgumentException when {@code data} is not one block's bytes ({@link KvCache#writeBlock}) */
+    public void checkBlockBytes(byte[] data) {
+        if (data.length != bytesPerBlock()) {
+            throw new IllegalArgumentException("a KV block of this cache is " + bytesPerBlock() + " bytes, got " + data.length);
+        }
+    }
+
     public KvCacheSpec withNumBlocks(int n) {
         return new KvCacheSpec(numLayers, n, blockSize, numKvHeads, headDim, dtype);
     }

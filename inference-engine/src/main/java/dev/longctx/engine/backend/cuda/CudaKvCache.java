@@ -49,7 +49,7 @@ final class CudaKvCache implements KvCache {
 
     /** Layer l's K and V on the device. */
     PagedKvLayer layer(int l) {
-        if (closed) throw new IllegalStateException("the KV cache is closed");
+        checkOpen();
         return layers[l];
     }
 
@@ -57,7 +57,8 @@ final class CudaKvCache implements KvCache {
 
     @Override
     public byte[] readBlock(int block) {
-        checkBlock(block);
+        checkOpen();
+        spec.checkBlock(block);
         backend.enter();
         int half = Math.toIntExact(halfBlockBytes());
         byte[] out = new byte[Math.toIntExact(spec.bytesPerBlock())];
@@ -73,10 +74,9 @@ final class CudaKvCache implements KvCache {
 
     @Override
     public void writeBlock(int block, byte[] data) {
-        checkBlock(block);
-        if (data.length != spec.bytesPerBlock()) {
-            throw new IllegalArgumentException("a KV block of this cache is " + spec.bytesPerBlock() + " bytes, got " + data.length);
-        }
+        checkOpen();
+        spec.checkBlock(block);
+        spec.checkBlockBytes(data);
         backend.enter();
         int half = Math.toIntExact(halfBlockBytes());
         for (int l = 0; l < layers.length; l++) {
@@ -86,11 +86,8 @@ final class CudaKvCache implements KvCache {
         backend.context().synchronize();   // the block is in place when this returns
     }
 
-    private void checkBlock(int block) {
+    private void checkOpen() {
         if (closed) throw new IllegalStateException("the KV cache is closed");
-        if (block < 0 || block >= spec.numBlocks()) {
-            throw new IndexOutOfBoundsException("block " + block + " outside a KV cache of " + spec.numBlocks() + " blocks");
-        }
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.longctx.engine.backend.cuda;
 
+import dev.longctx.engine.weights.WeightReader;
 import org.junit.jupiter.api.Assumptions;
 
 import java.util.Random;
@@ -42,14 +43,9 @@ public final class CudaTestSupport {
         return backend().kernels();
     }
 
-    static short bf16(float x) {
-        int bits = Float.floatToRawIntBits(x);
-        if (Float.isNaN(x)) return (short) 0x7fc0;
-        bits += 0x7fff + ((bits >>> 16) & 1);  // round to nearest even
-        return (short) (bits >>> 16);
-    }
+    static short bf16(float x) { return WeightReader.floatToBf16(x); }
 
-    static float f32(short bf16) { return Float.intBitsToFloat((bf16 & 0xffff) << 16); }
+    static float f32(short bf16) { return WeightReader.bf16ToFloat(bf16); }
 
     /** Random N(0, σ²) values already rounded to bf16, as bits. */
     static short[] randomBf16(Random rnd, int n, double sigma) {
