@@ -69,11 +69,13 @@ if want tests; then
     --select-class dev.longctx.engine.backend.cuda.CudaBackendContractTest \
     --select-class dev.longctx.engine.backend.cuda.CudaAttentionContractTest \
     --select-class dev.longctx.engine.backend.cuda.CudaGenericAttentionContractTest \
+    --select-class dev.longctx.engine.backend.cuda.CudaFloat32BackendContractTest \
+    --select-class dev.longctx.engine.backend.cuda.CudaFloat32AttentionContractTest \
     --select-class dev.longctx.engine.backend.cuda.CudaEventTimerTest \
     --select-class dev.longctx.engine.model.CudaForwardPassTest \
     --select-class dev.longctx.engine.backend.BackendsTest > "$OUT/tests.log" 2>&1
   echo "tests exit $?" >> "$OUT/tests.log"
-  sed 's/\x1b\[[0-9;]*m//g' "$OUT/tests.log" | grep -E "✘|tests (found|successful|failed|skipped|aborted)|exit|positions, logits" | tail -40
+  sed 's/\x1b\[[0-9;]*m//g' "$OUT/tests.log" | grep -E "✘|=>|tests (found|successful|failed|skipped|aborted)|exit|positions, logits" | cut -c1-400 | tail -60
   python3 - "$OUT/junit" <<'PY' | tee -a "$OUT/summary.txt"
 import glob, sys, xml.etree.ElementTree as ET
 rows = {}

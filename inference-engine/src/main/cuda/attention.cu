@@ -585,13 +585,16 @@ extern "C" __global__ void decode_merge(const float* __restrict__ partO, const f
 // head_dim the tensor-core kernels are not built for (64 and 128 are): the default tiny model's 32, the test
 // fixtures' 16 and 20. Slow for long contexts; correct for all.
 // Rows must be every token of the step: cuSeqlensQ[0] = 0, cuSeqlensQ[numSeqs] = numTokens, no empty sequence.
-// grid ceil(numTokens·H / 4), block 128.
-extern "C" __global__ void __launch_bounds__(128) attn_generic(
-        const bf16* __restrict__ q, bf16* __restrict__ out, float* __restrict__ lse, const bf16* __restrict__ kc,
-        const bf16* __restrict__ vc, const int* __restrict__ cuQ, const int* __restrict__ seqLens,
+// grid ceil(numTokens·H / 4), block 128. attn_generic_f32: q, out and the cache are fp32 (the float32 dtype), and
+// exp/log are the accurate ones, so it matches an fp32 reference to rounding.
+template <typename T>
+__device__ __forceinline__ void attn_generic_impl(
+        const T* __restrict__ q, T* __restrict__ out, float* __restrict__ lse, const T* __restrict__ kc,
+        const T* __restrict__ vc, const int* __restrict__ cuQ, const int* __restrict__ seqLens,
         const int* __restrict__ blockTables, const int* __restrict__ scaleLens, int numSeqs, int numTokens, int H,
         int Hkv, int D, int blockSize, int maxBlocks, const double* __restrict__ invFreq, int dcaL, int dcaC, int dcaP,
         float smScale) {
+    constexpr bool EXACT = sizeof(T) == 4;
     constexpr int PER = 8;  // head dims per lane: D ≤ 256
     const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
     const long long item = (long long)blockIdx.x * 4 + warp;
@@ -610,7 +613,7 @@ extern "C" __global__ void __launch_bounds__(128) attn_generic(
     const float sf = dcaL > 0 ? dca_temperature(sl > 0 ? (long long)sl : p + 1, dcaP) : 1.f;
     const float scale = smScale * sf * sf;
     const int half = D / 2;
-    const bf16* qrow = q + ((size_t)row * H + h) * D;
+    const T* qrow = q + ((size_t)row * H + h) * D;
 
     float acc[PER], qr[PER];
 #pragma unroll
@@ -633,7 +636,7 @@ extern "C" __global__ void __launch_bounds__(128) attn_generic(
                 const int pi = i < half ? i : i - half;
                 float sn, cs;
                 rope_sincos(qpos, invFreq[pi], &sn, &cs);
-                const float x1 = bf2f(qrow[pi]), x2 = bf2f(qrow[pi + half]);
+                const float x1 = to_f32(qrow[pi]), x2 = to_f32(qrow[pi + half]);
                 v = i < half ? x1 * cs - x2 * sn : x2 * cs + x1 * sn;
             }
             qr[j] = v;
@@ -644,27 +647,36 @@ extern "C" __global__ void __launch_bounds__(128) attn_generic(
 #pragma unroll
             for (int j = 0; j < PER; j++) {
                 const int i = lane + 32 * j;
-                if (i < D) dot += qr[j] * bf2f(kc[off + i]);
+                if (i < D) dot += qr[j] * to_f32(kc[off + i]);
             }
             const float x = warp_sum(dot) * scale;
             const float mn = fmaxf(m, x);
-            const float corr = __expf(m - mn);  // 0 for the first key (m = −∞)
-            const float pr = __expf(x - mn);
+            const float corr = EXACT ? expf(m - mn) : __expf(m - mn);  // 0 for the first key (m = −∞)
+            const float pr = EXACT ? expf(x - mn) : __expf(x - mn);
             l = l * corr + pr;
 #pragma unroll
             for (int j = 0; j < PER; j++) {
                 const int i = lane + 32 * j;
-                if (i < D) acc[j] = acc[j] * corr + pr * bf2f(vc[off + i]);
+                if (i < D) acc[j] = acc[j] * corr + pr * to_f32(vc[off + i]);
             }
             m = mn;
         }
     }
     const float inv = l > 0.f ? 1.f / l : 0.f;
-    bf16* o = out + ((size_t)row * H + h) * D;
+    T* o = out + ((size_t)row * H + h) * D;
 #pragma unroll
     for (int j = 0; j < PER; j++) {
         const int i = lane + 32 * j;
-        if (i < D) o[i] = f2bf(acc[j] * inv);
+        if (i < D) o[i] = from_f32<T>(acc[j] * inv);
     }
-    if (lane == 0) lse[(size_t)row * H + h] = l > 0.f ? m + __logf(l) : -INFINITY;
+    if (lane == 0) lse[(size_t)row * H + h] = l > 0.f ? m + (EXACT ? logf(l) : __logf(l)) : -INFINITY;
 }
+
+#define GENERIC_ARGS(T) const T* __restrict__ q, T* __restrict__ out, float* __restrict__ lse, const T* __restrict__ kc, \
+    const T* __restrict__ vc, const int* __restrict__ cuQ, const int* __restrict__ seqLens, \
+    const int* __restrict__ blockTables, const int* __restrict__ scaleLens, int numSeqs, int numTokens, int H, int Hkv, \
+    int D, int blockSize, int maxBlocks, const double* __restrict__ invFreq, int dcaL, int dcaC, int dcaP, float smScale
+#define GENERIC_PASS q, out, lse, kc, vc, cuQ, seqLens, blockTables, scaleLens, numSeqs, numTokens, H, Hkv, D, blockSize, \
+    maxBlocks, invFreq, dcaL, dcaC, dcaP, smScale
+extern "C" __global__ void __launch_bounds__(128) attn_generic(GENERIC_ARGS(bf16)) { attn_generic_impl(GENERIC_PASS); }
+extern "C" __global__ void __launch_bounds__(128) attn_generic_f32(GENERIC_ARGS(float)) { attn_generic_impl(GENERIC_PASS); }

@@ -12,6 +12,14 @@ typedef __nv_bfloat16 bf16;
 __device__ __forceinline__ float bf2f(bf16 x) { return __bfloat162float(x); }
 __device__ __forceinline__ bf16 f2bf(float x) { return __float2bfloat16_rn(x); }
 
+// Element type T of a kernel built for both storage types (bf16 for speed, fp32 for the float32 reference dtype):
+// to_f32 widens, from_f32<T> narrows (round to nearest even for bf16, exact for fp32).
+__device__ __forceinline__ float to_f32(float x) { return x; }
+__device__ __forceinline__ float to_f32(bf16 x) { return bf2f(x); }
+template <typename T> __device__ __forceinline__ T from_f32(float x);
+template <> __device__ __forceinline__ float from_f32<float>(float x) { return x; }
+template <> __device__ __forceinline__ bf16 from_f32<bf16>(float x) { return f2bf(x); }
+
 // cos/sin of pos · invFreq. The angle is formed and reduced modulo 2π in double, because positions reach 10^6 and
 // θ = 10^7 makes the low-frequency pairs' angles large: in float the angle alone would be off by ~0.06 rad.
 __device__ __forceinline__ void rope_sincos(long long pos, double invFreq, float* s, float* c) {

@@ -1,6 +1,7 @@
 package dev.longctx.engine;
 
 import dev.longctx.engine.attention.DcaScaleRule;
+import dev.longctx.engine.backend.ComputeDtype;
 import dev.longctx.engine.backend.Device;
 import java.nio.file.Path;
 
@@ -23,6 +24,8 @@ import java.nio.file.Path;
  * @param gpuMemoryUtilization the share of a GPU's memory the engine may use in all, weights and activations
  *                            included (vLLM's {@code gpu_memory_utilization}); sizes the KV cache when neither
  *                            budget is set
+ * @param dtype               the element type of weights, GEMM operands and KV ({@code --dtype}; auto: bf16 on a
+ *                            GPU, fp32 on the CPU)
  */
 public record EngineOptions(
         int maxPrefillChunk,
@@ -36,7 +39,8 @@ public record EngineOptions(
         Path sparseConfig,
         Device device,
         DcaScaleRule dcaScale,
-        double gpuMemoryUtilization) {
+        double gpuMemoryUtilization,
+        ComputeDtype dtype) {
 
     public static final int DEFAULT_SPARSE_THRESHOLD = 32768;
     /** KV blocks of a host (CPU) cache when no budget is set. */
@@ -46,6 +50,7 @@ public record EngineOptions(
 
     public EngineOptions {
         if (device == null) throw new IllegalArgumentException("device must be set (cpu, cuda or auto)");
+        if (dtype == null) throw new IllegalArgumentException("dtype must be set (auto, bfloat16 or float32)");
         if (dcaScale == null) throw new IllegalArgumentException("the DCA scale rule must be set (position or request)");
         if (kvCacheBytes < 0 || kvCacheBlocks < 0) {
             throw new IllegalArgumentException("KV cache budgets must be >= 0 (0 = unset), got " + kvCacheBytes
@@ -56,52 +61,56 @@ public record EngineOptions(
         }
     }
 
-    /** Everything but the GPU memory share, which takes vLLM's default. */
+    /** Everything but the GPU memory share and the dtype, which take vLLM's defaults (0.9, auto). */
     public EngineOptions(int maxPrefillChunk, int kvBlockSize, long kvCacheBytes, int kvCacheBlocks, int threads,
                          boolean dca, boolean sparse, int sparseThreshold, Path sparseConfig, Device device,
                          DcaScaleRule dcaScale) {
         this(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold,
-                sparseConfig, device, dcaScale, DEFAULT_GPU_MEMORY_UTILIZATION);
+                sparseConfig, device, dcaScale, DEFAULT_GPU_MEMORY_UTILIZATION, ComputeDtype.AUTO);
     }
 
     public static EngineOptions defaults() {
         return new EngineOptions(2048, 16, 0, 0, 0, true, true, DEFAULT_SPARSE_THRESHOLD, null, Device.CPU,
-                DcaScaleRule.POSITION, DEFAULT_GPU_MEMORY_UTILIZATION);
+                DcaScaleRule.POSITION, DEFAULT_GPU_MEMORY_UTILIZATION, ComputeDtype.AUTO);
     }
 
     public EngineOptions withMaxPrefillChunk(int n) {
-        return new EngineOptions(n, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization);
+        return new EngineOptions(n, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization, dtype);
     }
 
     public EngineOptions withKvBlockSize(int n) {
-        return new EngineOptions(maxPrefillChunk, n, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization);
+        return new EngineOptions(maxPrefillChunk, n, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization, dtype);
     }
 
     public EngineOptions withKvCacheBlocks(int n) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, 0, n, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, 0, n, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization, dtype);
     }
 
     public EngineOptions withDca(boolean on) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, on, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, on, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization, dtype);
     }
 
     public EngineOptions withSparse(boolean on, int threshold, Path config) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, on, threshold, config, device, dcaScale, gpuMemoryUtilization);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, on, threshold, config, device, dcaScale, gpuMemoryUtilization, dtype);
     }
 
     public EngineOptions withThreads(int n) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, n, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, n, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization, dtype);
     }
 
     public EngineOptions withDevice(Device d) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, d, dcaScale, gpuMemoryUtilization);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, d, dcaScale, gpuMemoryUtilization, dtype);
     }
 
     public EngineOptions withDcaScale(DcaScaleRule rule) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, rule, gpuMemoryUtilization);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, rule, gpuMemoryUtilization, dtype);
     }
 
     public EngineOptions withGpuMemoryUtilization(double share) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, share);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, share, dtype);
+    }
+
+    public EngineOptions withDtype(ComputeDtype d) {
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization, d);
     }
 }

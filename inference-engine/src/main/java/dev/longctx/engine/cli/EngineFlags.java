@@ -2,6 +2,7 @@ package dev.longctx.engine.cli;
 
 import dev.longctx.engine.EngineOptions;
 import dev.longctx.engine.attention.DcaScaleRule;
+import dev.longctx.engine.backend.ComputeDtype;
 import dev.longctx.engine.backend.Device;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,6 +39,11 @@ public class EngineFlags {
             description = "Where the model runs: auto takes a CUDA GPU where one works, else the CPU, and says which (default: ${DEFAULT-VALUE}).")
     String device = "auto";
 
+    @Option(names = "--dtype", paramLabel = "auto|bfloat16|float32",
+            description = "Element type of weights, GEMM operands and the KV cache: auto is bfloat16 on a GPU and float32 "
+                    + "on the CPU; float32 on a GPU is the slow reference path for comparing with the CPU (default: ${DEFAULT-VALUE}).")
+    String dtype = "auto";
+
     @Option(names = "--dca-scale", paramLabel = "position|request",
             description = "DCA temperature: position (each query at s_f(p + 1); prefix caching exact) or request "
                     + "(every query at s_f(T), T the request's length; the open implementation's rule) (default: ${DEFAULT-VALUE}).")
@@ -46,7 +52,8 @@ public class EngineFlags {
     public EngineOptions toOptions() {
         EngineOptions o = EngineOptions.defaults();
         try {
-            o = o.withDevice(Device.parse(device)).withDcaScale(DcaScaleRule.parse(dcaScale));
+            o = o.withDevice(Device.parse(device)).withDcaScale(DcaScaleRule.parse(dcaScale))
+                    .withDtype(ComputeDtype.parse(dtype));
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }

@@ -52,6 +52,20 @@ class BackendsTest {
     }
 
     @Test
+    void dtypesParseWithVllmNamesAndTheCpuRefusesBf16() {
+        assertThat(ComputeDtype.parse("float")).isEqualTo(ComputeDtype.FLOAT32);
+        assertThat(ComputeDtype.parse(" BFloat16 ")).isEqualTo(ComputeDtype.BFLOAT16);
+        assertThat(EngineOptions.defaults().dtype()).isEqualTo(ComputeDtype.AUTO);
+        assertThatThrownBy(() -> ComputeDtype.parse("int8")).hasMessage("unknown dtype 'int8': expected auto, bfloat16 or float32");
+        try (Backend b = Backends.open(EngineOptions.defaults().withThreads(1).withDtype(ComputeDtype.FLOAT32)).backend()) {
+            assertThat(b.name()).isEqualTo("cpu");
+        }
+        assertThatThrownBy(() -> Backends.open(EngineOptions.defaults().withDtype(ComputeDtype.BFLOAT16)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("the cpu backend computes in float32: --dtype bfloat16 needs --device cuda");
+    }
+
+    @Test
     void deviceNamesParse() {
         assertThat(Device.parse(" CUDA ")).isEqualTo(Device.CUDA);
         assertThat(Device.AUTO.id()).isEqualTo("auto");

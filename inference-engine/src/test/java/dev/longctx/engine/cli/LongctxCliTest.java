@@ -199,9 +199,13 @@ class LongctxCliTest {
                 "--sparse-threshold", "1000", "--sparse-config", sparse.toString(), "--prefill-chunk", "512", "--threads", "3")).isZero();
         assertThat(seenOptions).isEqualTo(EngineOptions.defaults().withDca(false).withSparse(false, 1000, sparse)
                 .withMaxPrefillChunk(512).withThreads(3).withDevice(dev.longctx.engine.backend.Device.AUTO));
-        assertThat(run("generate", "--model", modelDir.toString(), "--prompt", "Hi", "--device", "cpu", "--dca-scale", "request")).isZero();
+        assertThat(run("generate", "--model", modelDir.toString(), "--prompt", "Hi", "--device", "cpu", "--dca-scale", "request",
+                "--dtype", "float32")).isZero();
         assertThat(seenOptions).isEqualTo(EngineOptions.defaults().withDevice(dev.longctx.engine.backend.Device.CPU)
-                .withDcaScale(dev.longctx.engine.attention.DcaScaleRule.REQUEST));
+                .withDcaScale(dev.longctx.engine.attention.DcaScaleRule.REQUEST)
+                .withDtype(dev.longctx.engine.backend.ComputeDtype.FLOAT32));
+        assertThat(run("generate", "--model", modelDir.toString(), "--prompt", "Hi", "--dtype", "fp8")).isNotZero();
+        assertThat(err).contains("unknown dtype 'fp8': expected auto, bfloat16 or float32");
 
         // Unset flags: the engine defaults, on the device auto picks.
         assertThat(run("generate", "--model", modelDir.toString(), "--prompt", "Hi")).isZero();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.longctx.engine.EngineOptions;
 import dev.longctx.engine.attention.StepMetadata;
 import dev.longctx.engine.attention.StepMetadata.Logits;
+import dev.longctx.engine.backend.ComputeDtype;
 import dev.longctx.engine.backend.Device;
 import dev.longctx.engine.backend.cuda.CudaTestSupport;
 import dev.longctx.engine.generate.Generator;
@@ -34,16 +35,30 @@ import tools.jackson.databind.JsonNode;
  * The whole forward pass on {@code --device cuda} against the CPU backend, same checkpoint, same options. Skipped
  * without a working GPU.
  *
- * <p>Tolerances, and why: the GPU keeps weights, GEMM operands and the KV cache in bf16 (8 significant bits), the
- * CPU in fp32. A numpy emulation of exactly these roundings on the committed fixtures (fp32 checkpoints, random
- * weights, logits up to ~9) gave per-position relative errors ‖Δ‖/‖cpu‖ of 1.5–2.3 % and |Δ| up to 0.14; on the
- * bf16 default model 0.8 % and 0.14. So logits are held to a relative 3e-2 per position on the fixtures and 2e-2 on
- * bf16 checkpoints, and to 0.25 absolute; greedy ids must agree token by token for as long as the CPU's choice
- * is clear, i.e. its top-two margin exceeds twice that bound (past a near-tie the paths may rightly part).
+ * <p>Two precisions, two bars:
+ * <ul>
+ *   <li>{@code --dtype float32} (the reference path: fp32 weights, SGEMMs, fp32 KV and attention) computes what the
+ *       CPU computes up to summation order, so the committed transformers fixtures must give the CPU's logits to a
+ *       relative 1e-3 per position (the issue asks 2e-2) and the same greedy ids for every generated token.</li>
+ *   <li>bf16 (the serving path) keeps weights, GEMM operands and the KV cache in bf16 (8 significant bits). A numpy
+ *       emulation of exactly these roundings on the fixtures (fp32 checkpoints, random weights, logits up to ~9)
+ *       gave per-position relative errors ‖Δ‖/‖cpu‖ of 1.5–2.3 % and |Δ| up to 0.14; on the bf16 default model
+ *       0.8 % and 0.14. So bf16 logits are held to a relative 3e-2 per position on the fixtures and 2e-2 on bf16
+ *       checkpoints, and to 0.25 absolute; greedy ids must agree for as long as the CPU's choice is clear, i.e.
+ *       its top-two margin exceeds twice that bound (past a near-tie the paths may rightly part).</li>
+ * </ul>
  */
 class CudaForwardPassTest {
     private static final double FIXTURE_RELATIVE = 3e-2, BF16_RELATIVE = 2e-2, ABSOLUTE = 0.25;
+    private static final double FLOAT32_RELATIVE = 1e-3, FLOAT32_ABSOLUTE = 1e-2;
     private static final int GREEDY_TOKENS = 32;
+
+    /** What one comparison holds the GPU to; {@code allGreedy}: every greedy id must match, near-ties included. */
+    private record Bar(ComputeDtype dtype, double relative, double absolute, boolean allGreedy) {}
+
+    private static final Bar FLOAT32 = new Bar(ComputeDtype.FLOAT32, FLOAT32_RELATIVE, FLOAT32_ABSOLUTE, true);
+    private static final Bar BF16_FIXTURE = new Bar(ComputeDtype.AUTO, FIXTURE_RELATIVE, ABSOLUTE, false);
+    private static final Bar BF16 = new Bar(ComputeDtype.AUTO, BF16_RELATIVE, ABSOLUTE, false);
 
     @TempDir
     Path tmp;
@@ -52,16 +67,29 @@ class CudaForwardPassTest {
     void needsCuda() { CudaTestSupport.assumeCuda(); }
 
     private static EngineOptions options(Device device) {
-        return EngineOptions.defaults().withKvBlockSize(16).withMaxPrefillChunk(100).withThreads(2).withDevice(device);
+        return options(device, ComputeDtype.AUTO);
+    }
+
+    private static EngineOptions options(Device device, ComputeDtype dtype) {
+        return EngineOptions.defaults().withKvBlockSize(16).withMaxPrefillChunk(100).withThreads(2).withDevice(device)
+                .withDtype(dtype);
     }
 
     @ParameterizedTest(name = "{0}")
     @ValueSource(strings = {"gqa7", "tied", "kv1odd", "dca"})
-    void committedFixturesGiveTheCpuLogitsAndGreedyIds(String name) throws IOException {
+    void committedFixturesInFloat32GiveTheCpuLogitsAndEveryGreedyId(String name) throws IOException {
         Path dir = TransformersParityTest.fixture(name);
         JsonNode ref = TransformersParityTest.reference(dir);
         // The dca fixture's 500-token prompt spans ten DCA chunks: chunked prefill in 100-token pieces crosses them.
-        compare(dir, TransformersParityTest.ints(ref.get("prompt_ids")), FIXTURE_RELATIVE, name);
+        compare(dir, TransformersParityTest.ints(ref.get("prompt_ids")), FLOAT32, name + " float32");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"gqa7", "tied", "kv1odd", "dca"})
+    void committedFixturesInBf16StayWithinTheBf16Bound(String name) throws IOException {
+        Path dir = TransformersParityTest.fixture(name);
+        JsonNode ref = TransformersParityTest.reference(dir);
+        compare(dir, TransformersParityTest.ints(ref.get("prompt_ids")), BF16_FIXTURE, name + " bf16");
     }
 
     @Test
@@ -73,7 +101,7 @@ class CudaForwardPassTest {
         try (HfTokenizer tok = HfTokenizer.load(dir)) {
             prompt = tok.encode(text);
         }
-        int[] gpuAnswer = compare(dir, prompt, BF16_RELATIVE, "longctx-tiny-chat");
+        int[] gpuAnswer = compare(dir, prompt, BF16, "longctx-tiny-chat");
         try (HfTokenizer tok = HfTokenizer.load(dir)) {
             assertThat(tok.decode(gpuAnswer, true)).contains("48213");
         }
@@ -83,7 +111,7 @@ class CudaForwardPassTest {
     @Test
     void aTensorCoreGeometryWithDcaGivesTheCpuLogits() {
         Path dir = tensorCoreModel();
-        compare(dir, ChunkedPrefillTest.randomIds(230, 128, 3), BF16_RELATIVE, "head_dim 64, GQA 7:1, DCA");
+        compare(dir, ChunkedPrefillTest.randomIds(230, 128, 3), BF16, "head_dim 64, GQA 7:1, DCA");
     }
 
     @Test
@@ -139,9 +167,9 @@ class CudaForwardPassTest {
      * Scores the prompt and the CPU's greedy continuation on both backends and checks every position's logits,
      * then generates greedily on the GPU. Returns the GPU's tokens.
      */
-    private static int[] compare(Path dir, int[] prompt, double relativeTolerance, String what) {
+    private static int[] compare(Path dir, int[] prompt, Bar bar, String what) {
         try (Qwen2Model cpu = Qwen2Model.load(dir, options(Device.CPU));
-             Qwen2Model gpu = Qwen2Model.load(dir, options(Device.CUDA))) {
+             Qwen2Model gpu = Qwen2Model.load(dir, options(Device.CUDA, bar.dtype()))) {
             assertThat(gpu.backend().name()).isEqualTo("cuda");
             int[] cpuGreedy = greedy(cpu, prompt);
             int[] all = concat(prompt, cpuGreedy);
@@ -153,15 +181,20 @@ class CudaForwardPassTest {
             }
             int[] gpuGreedy = greedy(gpu, prompt);
             int compared = 0;
-            for (int i = 0; i < cpuGreedy.length && margin(want[prompt.length - 1 + i]) > 2 * ABSOLUTE; i++, compared++) {
-                assertThat(gpuGreedy[i]).as("%s greedy token %d (CPU %s, GPU %s)", what, i, Arrays.toString(cpuGreedy),
-                        Arrays.toString(gpuGreedy)).isEqualTo(cpuGreedy[i]);
+            double smallestMargin = Double.POSITIVE_INFINITY;
+            for (int i = 0; i < cpuGreedy.length; i++, compared++) {
+                double margin = margin(want[prompt.length - 1 + i]);
+                if (!bar.allGreedy() && margin <= 2 * bar.absolute()) break;
+                smallestMargin = Math.min(smallestMargin, margin);
+                assertThat(gpuGreedy[i]).as("%s greedy token %d, CPU top-two margin %.5f (CPU %s, GPU %s)", what, i, margin,
+                        Arrays.toString(cpuGreedy), Arrays.toString(gpuGreedy)).isEqualTo(cpuGreedy[i]);
             }
-            System.out.printf("%s: %d positions, logits max relative error %.4f, max |Δ| %.4f; greedy ids equal for the "
-                    + "%d of %d tokens before the CPU's first top-two margin ≤ %.2f%n", what, all.length, worstRelative,
-                    worstAbsolute, compared, cpuGreedy.length, 2 * ABSOLUTE);
-            assertThat(worstRelative).as("%s: max ‖gpu − cpu‖ / ‖cpu‖ over positions", what).isLessThanOrEqualTo(relativeTolerance);
-            assertThat(worstAbsolute).as("%s: max |gpu − cpu| over logits", what).isLessThanOrEqualTo(ABSOLUTE);
+            System.out.printf("%s: %d positions, logits max relative error %.2e, max |Δ| %.2e; greedy ids equal for %d of "
+                    + "%d tokens (%s), smallest CPU top-two margin among them %.4f%n", what, all.length, worstRelative,
+                    worstAbsolute, compared, cpuGreedy.length, bar.allGreedy() ? "all compared"
+                            : String.format("up to the CPU's first top-two margin ≤ %.2f", 2 * bar.absolute()), smallestMargin);
+            assertThat(worstRelative).as("%s: max ‖gpu − cpu‖ / ‖cpu‖ over positions", what).isLessThanOrEqualTo(bar.relative());
+            assertThat(worstAbsolute).as("%s: max |gpu − cpu| over logits", what).isLessThanOrEqualTo(bar.absolute());
             return gpuGreedy;
         }
     }

@@ -2,6 +2,7 @@ package dev.longctx.inferenceservice.engine;
 
 import dev.longctx.engine.EngineOptions;
 import dev.longctx.engine.attention.DcaScaleRule;
+import dev.longctx.engine.backend.ComputeDtype;
 import dev.longctx.engine.backend.Device;
 import java.nio.file.Path;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -29,6 +30,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param gpuMemoryUtilization share of the GPU's memory the engine may use in all, weights and activations included
  *                            (vLLM's name; unset = 0.9); what is left after the weights and activations is the KV
  *                            cache, unless a KV budget is set
+ * @param dtype               auto, bfloat16 or float32 (vLLM's --dtype; unset = auto: bf16 on a GPU, fp32 on the CPU)
  */
 @ConfigurationProperties("longctx.engine")
 public record EngineProperties(
@@ -45,7 +47,8 @@ public record EngineProperties(
         Path sparseConfig,
         String device,
         String dcaScale,
-        Double gpuMemoryUtilization) {
+        Double gpuMemoryUtilization,
+        String dtype) {
 
     public EngineOptions toEngineOptions() {
         EngineOptions d = EngineOptions.defaults();
@@ -61,7 +64,8 @@ public record EngineProperties(
                 sparseConfig != null ? sparseConfig : d.sparseConfig(),
                 device != null ? Device.parse(device) : Device.AUTO,
                 dcaScale != null ? DcaScaleRule.parse(dcaScale) : d.dcaScale(),
-                or(gpuMemoryUtilization, d.gpuMemoryUtilization()));
+                or(gpuMemoryUtilization, d.gpuMemoryUtilization()),
+                dtype != null ? ComputeDtype.parse(dtype) : d.dtype());
     }
 
     public int maxWaitingOrUnbounded() {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.longctx.engine.EngineOptions;
 import dev.longctx.engine.attention.DcaScaleRule;
+import dev.longctx.engine.backend.ComputeDtype;
 import dev.longctx.engine.backend.Device;
 import java.nio.file.Path;
 import java.util.Map;
@@ -32,6 +33,7 @@ class EnginePropertiesTest {
                 Path.of("/models/sparse.json"), Device.CPU, DcaScaleRule.REQUEST));
         assertThat(bind(Map.of("longctx.engine.gpu-memory-utilization", "0.5")).toEngineOptions().gpuMemoryUtilization())
                 .isEqualTo(0.5);
+        assertThat(bind(Map.of("longctx.engine.dtype", "float32")).toEngineOptions().dtype()).isEqualTo(ComputeDtype.FLOAT32);
     }
 
     @Test

@@ -96,6 +96,19 @@ public final class Cublas implements AutoCloseable {
                 out.address(), outFp32 ? CUDA_R_32F : CUDA_R_16BF, outDim);
     }
 
+    /**
+     * {@link #linear} in fp32 throughout (the float32 dtype): x fp32 [n, in], w fp32 [outDim, in], out fp32
+     * [n, outDim]. With fp32 operands and {@code CUBLAS_COMPUTE_32F} cuBLAS runs an SGEMM, not TF32 tensor cores.
+     */
+    public void linearF32(CudaMemory x, CudaMemory w, CudaMemory out, int n, int in, int outDim) {
+        if (x.bytes() < 4L * n * in || w.bytes() < 4L * outDim * in || out.bytes() < 4L * n * outDim) {
+            throw new IllegalArgumentException("linearF32 n=" + n + " in=" + in + " out=" + outDim + ": buffers too small ("
+                    + x.bytes() + ", " + w.bytes() + ", " + out.bytes() + " bytes)");
+        }
+        gemm(CUBLAS_OP_T, CUBLAS_OP_N, outDim, n, in, w.address(), CUDA_R_32F, in, x.address(), CUDA_R_32F, in,
+                out.address(), CUDA_R_32F, outDim);
+    }
+
     /** Column-major {@code C = op(A)·op(B)} through cublasGemmEx with fp32 compute (α = 1, β = 0). */
     void gemm(int transA, int transB, int m, int n, int k, long a, int aType, int lda, long b, int bType, int ldb,
               long c, int cType, int ldc) {

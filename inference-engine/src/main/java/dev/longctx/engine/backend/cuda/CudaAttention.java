@@ -22,6 +22,9 @@ import dev.longctx.engine.kv.KvCache;
  * it is in, except that decode's key split follows the run's size and longest sequence (so a batch may differ from
  * a lone run by rounding, never by more).
  *
+ * <p>Under the float32 dtype q, the output and the cache are fp32 and the generic kernel's fp32 instance runs every
+ * head_dim.
+ *
  * <p>Sparse prefill is not on the GPU yet ({@link CudaBackend#sparsePrefill} is false: the model drops its budgets,
  * so no step asks for it). Recall recording (a CPU calibration tool) is refused.
  */
@@ -34,7 +37,10 @@ final class CudaAttention implements Attention {
     private final AttentionGeometry geometry;
     private final CudaKernels.RopeTable rope;
     private final boolean tensorCores;
-    private CudaMemory metadata, q, lse, out16, workspace;
+    /** 2 (bf16 q, output and cache) or 4 (fp32: the float32 dtype). */
+    private final int elementBytes;
+    /** q, the kernels' output when the caller's buffer has the other type, LSE, decode's split workspace. */
+    private CudaMemory metadata, q, lse, outScratch, workspace;
 
     /** @param tensorCores false: the generic kernel even where tensor-core kernels exist (tests) */
     CudaAttention(CudaBackend backend, AttentionGeometry geometry, boolean tensorCores) {
@@ -47,7 +53,8 @@ final class CudaAttention implements Attention {
         this.geometry = geometry;
         this.rope = kernels.ropeTable(geometry);
         backend.own(rope.invFreq());
-        this.tensorCores = tensorCores && CudaKernels.tensorCoreHeadDim(geometry.headDim())
+        this.elementBytes = backend.float32() ? 4 : 2;
+        this.tensorCores = tensorCores && elementBytes == 2 && CudaKernels.tensorCoreHeadDim(geometry.headDim())
                 && geometry.groupSize() <= CudaKernels.MAX_GROUP;
     }
 
@@ -68,6 +75,9 @@ final class CudaAttention implements Attention {
         if (!(cache instanceof CudaKvCache kv)) {
             throw new IllegalArgumentException("the CUDA attention needs the CUDA backend's KV cache, got "
                     + cache.getClass().getSimpleName());
+        }
+        if (kv.spec().dtype() != backend.kvDtype()) {
+            throw new IllegalArgumentException("a " + kv.spec().dtype() + " KV cache for attention in " + backend.kvDtype());
         }
         if (kv.headDim() != geometry.headDim() || kv.numKvHeads() != geometry.numKvHeads()) {
             throw new IllegalArgumentException("KV cache shape (" + kv.numKvHeads() + " heads × " + kv.headDim()
@@ -97,10 +107,10 @@ final class CudaAttention implements Attention {
 
     /** q, out and LSE for at least {@code rows} tokens. */
     private void ensureRows(int rows) {
-        long qBytes = 2L * rows * geometry.qDim();
+        long qBytes = (long) elementBytes * rows * geometry.qDim();
         if (q == null || q.bytes() < qBytes) {
             q = replace(q, qBytes);
-            out16 = replace(out16, qBytes);
+            outScratch = replace(outScratch, qBytes);
             lse = replace(lse, 4L * rows * geometry.numHeads());
         }
     }
@@ -171,18 +181,24 @@ final class CudaAttention implements Attention {
             if (bias != null && bias.cols() != stride) {
                 throw new IllegalArgumentException("a q/k/v bias of " + bias.cols() + " for rows of " + stride);
             }
-            CudaMemory qkv16 = qkv.bf16() ? qkv.memory() : converted(qkv, (long) n * stride);
+            boolean bf16 = elementBytes == 2;
+            CudaMemory qkvIn = qkv.bf16() == bf16 ? qkv.memory() : converted(qkv, (long) n * stride);
             PagedKvLayer layerKv = kv.layer(layer);
-            kernels.qkvRopeKvWrite(rope, qkv16, n, stride, bias == null ? null : bias.data(), q, layerKv, positions, slots);
-            CudaMemory o = out.bf16() ? out.memory() : out16;
+            kernels.qkvRopeKvWrite(rope, qkvIn, n, stride, bias == null ? null : bias.data(), q, layerKv, positions, slots);
+            CudaMemory o = out.bf16() == bf16 ? out.memory() : outScratch;
             if (tensorCores) runs(layerKv, o);
             else kernels.genericAttention(rope, q, layerKv, batch(0, m.numSeqs()), o, lse);
-            if (!out.bf16()) kernels.toF32(out16, out.memory(), (long) n * qDim);
+            if (out.bf16() != bf16) {
+                if (bf16) kernels.toF32(outScratch, out.memory(), (long) n * qDim);
+                else kernels.toBf16(outScratch, out.memory(), (long) n * qDim);
+            }
         }
 
+        /** qkv in the attention's element type, through scratch. */
         private CudaMemory converted(CudaBuffer qkv, long elements) {
-            CudaMemory s = backend.scratch(3, 2 * elements);
-            kernels.toBf16(qkv.memory(), s, elements);
+            CudaMemory s = backend.scratch(3, elementBytes * elements);
+            if (elementBytes == 2) kernels.toBf16(qkv.memory(), s, elements);
+            else kernels.toF32(qkv.memory(), s, elements);
             return s;
         }
 

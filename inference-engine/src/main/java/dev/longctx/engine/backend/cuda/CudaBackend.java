@@ -4,6 +4,7 @@ import dev.longctx.engine.attention.Attention;
 import dev.longctx.engine.attention.AttentionGeometry;
 import dev.longctx.engine.attention.SparseAttentionConfig;
 import dev.longctx.engine.backend.Backend;
+import dev.longctx.engine.backend.ComputeDtype;
 import dev.longctx.engine.backend.DeviceBuffer;
 import dev.longctx.engine.backend.DeviceMemory;
 import dev.longctx.engine.backend.DeviceTimer;
@@ -34,6 +35,9 @@ import java.util.List;
  *       attention's K/V-write kernel; logits can be sampled here ({@link #sample}), so a step sends token ids in
  *       and gets token ids out.</li>
  *   <li>The KV cache is bf16 in device memory ({@link CudaKvCache}); attention is {@link CudaAttention}.</li>
+ *   <li>Under {@link ComputeDtype#FLOAT32} matrices, {@link Precision#COMPUTE} buffers and the KV cache are fp32,
+ *       GEMMs are fp32 (no tensor cores) and attention takes the generic kernel's fp32 instance: the reference
+ *       precision that matches the CPU backend to rounding, at a fraction of the speed.</li>
  * </ul>
  *
  * <p>Threads: the model is loaded on one thread and stepped on another, and KV blocks are read and written from a
@@ -51,15 +55,23 @@ public final class CudaBackend implements Backend {
     private final List<AutoCloseable> owned = new ArrayList<>();
     /** False: attention always takes the generic kernel (tests hold it to the same contract as the tensor-core ones). */
     private final boolean tensorCoreAttention;
+    /** The float32 dtype: fp32 matrices, compute buffers and KV. */
+    private final boolean float32;
     private boolean closed;
 
-    /** Opens device {@code ordinal}: its context, stream, kernel modules and cuBLAS. */
+    /** Opens device {@code ordinal} in bf16: its context, stream, kernel modules and cuBLAS. */
     public CudaBackend(int ordinal) {
-        this(ordinal, true);
+        this(ordinal, ComputeDtype.BFLOAT16);
     }
 
-    CudaBackend(int ordinal, boolean tensorCoreAttention) {
-        this.tensorCoreAttention = tensorCoreAttention;
+    /** Opens device {@code ordinal} computing in {@code dtype} (auto is bf16). */
+    public CudaBackend(int ordinal, ComputeDtype dtype) {
+        this(ordinal, true, dtype == ComputeDtype.FLOAT32);
+    }
+
+    CudaBackend(int ordinal, boolean tensorCoreAttention, boolean float32) {
+        this.tensorCoreAttention = tensorCoreAttention && !float32;
+        this.float32 = float32;
         this.ctx = CudaContext.open(ordinal);
         current.set(true);
         try {
@@ -91,7 +103,10 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public String toString() { return "cuda " + ctx; }
+    public String toString() { return "cuda " + ctx + (float32 ? " float32" : " bfloat16"); }
+
+    /** Whether this backend computes in fp32 ({@code --dtype float32}). */
+    boolean float32() { return float32; }
 
     // ---- memory ----
 
@@ -99,7 +114,7 @@ public final class CudaBackend implements Backend {
     public DeviceBuffer allocate(long rows, long cols, Precision precision) {
         enter();
         if (rows < 0 || cols < 0) throw new IllegalArgumentException("negative buffer shape " + rows + " × " + cols);
-        boolean bf16 = precision == Precision.COMPUTE;
+        boolean bf16 = precision == Precision.COMPUTE && !float32;
         long bytes = Math.multiplyExact(Math.multiplyExact(rows, cols), bf16 ? 2L : 4L);
         CudaMemory m = own(ctx.allocate(Math.max(bytes, 4)));
         m.fill(0);
@@ -194,15 +209,30 @@ public final class CudaBackend implements Backend {
             }
             CudaMemory m = own(ctx.allocate(4L * Math.max(1, values.length)));
             m.copyFrom(values);
-            return new CudaWeight(name, 1, values.length, m, true);
+            return new CudaWeight(name, 1, values.length, m, true, false);
         }
-        CudaMemory m = own(ctx.allocate(Math.max(4, 2 * rows * cols)));
+        long elementBytes = float32 ? 4 : 2;
+        CudaMemory m = own(ctx.allocate(Math.max(4, elementBytes * rows * cols)));
         long offset = 0;
         for (Tensor t : parts) {
-            writeBf16(t, m, offset);
-            offset += 2L * t.numel();
+            if (float32) writeF32(t, m, offset);
+            else writeBf16(t, m, offset);
+            offset += elementBytes * t.numel();
         }
-        return new CudaWeight(name, rows, cols, m, false);
+        return new CudaWeight(name, rows, cols, m, false, !float32);
+    }
+
+    /** A matrix as fp32 at {@code offset}, converted in blocks of rows (bf16 and f16 widen exactly). */
+    private void writeF32(Tensor t, CudaMemory m, long offset) {
+        if (t.numel() == 0) return;
+        int cols = t.cols();
+        int rowsPerBlock = Math.max(1, (16 << 20) / Math.max(1, cols));
+        for (int r0 = 0; r0 < t.rows(); r0 += rowsPerBlock) {
+            int rows = Math.min(rowsPerBlock, t.rows() - r0);
+            float[] block = new float[rows * cols];
+            for (int r = 0; r < rows; r++) WeightReader.readRow(t, r0 + r, block, r * cols);
+            m.view(offset + 4L * r0 * cols, 4L * block.length).copyFrom(block);
+        }
     }
 
     /** A matrix as bf16 at {@code offset}: bf16 checkpoints byte for byte, others converted in blocks of rows. */
@@ -227,12 +257,14 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public DType kvDtype() { return DType.BF16; }
+    public DType kvDtype() { return float32 ? DType.F32 : DType.BF16; }
 
     @Override
     public KvCache newKvCache(KvCacheSpec spec) {
         enter();
-        if (spec.dtype() != DType.BF16) throw new IllegalArgumentException("the CUDA KV cache is bf16, not " + spec.dtype());
+        if (spec.dtype() != kvDtype()) {
+            throw new IllegalArgumentException("this CUDA backend's KV cache is " + kvDtype() + ", not " + spec.dtype());
+        }
         return new CudaKvCache(this, spec);
     }
 
@@ -267,7 +299,7 @@ public final class CudaBackend implements Backend {
         CudaMemory dev = ints(0, ids, n);
         int dim = Math.toIntExact(table.cols());
         CudaMemory target = out.bf16() ? scratch(1, 4L * n * dim) : out.memory();
-        kernels.embed(dev, n, table.data(), Math.toIntExact(table.rows()), dim, target);
+        kernels.embed(dev, n, table.data(), table.bf16(), Math.toIntExact(table.rows()), dim, target);
         if (out.bf16()) kernels.toBf16(target, out.memory(), (long) n * dim);
     }
 
@@ -276,7 +308,10 @@ public final class CudaBackend implements Backend {
         addRmsNorm(x, null, n, weight, eps, out);
     }
 
-    /** One kernel when x is fp32 and delta bf16 (as the forward pass has them); add then norm otherwise. */
+    /**
+     * One kernel when x is fp32 and delta (if any) has out's type, as the forward pass has them (bf16, or fp32 under
+     * the float32 dtype); other combinations add first, then norm.
+     */
     @Override
     public void addRmsNorm(DeviceBuffer xBuffer, DeviceBuffer deltaBuffer, int n, Weight weight, double eps,
                            DeviceBuffer outBuffer) {
@@ -290,17 +325,12 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("rmsNorm: weight of " + dim + " for rows of " + x.cols() + " and " + out.cols());
         }
         if (n == 0) return;
-        if (x.bf16() || (delta != null && !delta.bf16())) {
-            if (delta != null) add(x, delta, n);
-            CudaMemory x32 = asF32(x, (long) n * dim, 0);
-            CudaMemory target = bf16Target(out, (long) n * dim, 1);
-            kernels.addRmsNorm(x32, null, w.data(), (float) eps, n, dim, target);
-            finishBf16(out, target, (long) n * dim);
-            return;
+        if (delta != null && (x.bf16() || delta.bf16() != out.bf16())) {
+            add(x, delta, n);
+            delta = null;
         }
-        CudaMemory target = bf16Target(out, (long) n * dim, 1);
-        kernels.addRmsNorm(x.memory(), delta == null ? null : delta.memory(), w.data(), (float) eps, n, dim, target);
-        finishBf16(out, target, (long) n * dim);
+        CudaMemory x32 = asF32(x, (long) n * dim, 0);   // x itself unless bf16 (then not written: delta is null)
+        kernels.addRmsNorm(x32, delta == null ? null : delta.memory(), w.data(), (float) eps, n, dim, out.memory(), out.bf16());
     }
 
     @Override
@@ -313,8 +343,17 @@ public final class CudaBackend implements Backend {
                     + x.cols() + " columns, out " + out.cols() + ", for n=" + n);
         }
         if (n == 0) return;
-        CudaMemory x16 = asBf16(x, n * x.cols(), 0);
-        ctx.cublas().linear(x16, w.data(), out.memory(), n, Math.toIntExact(w.cols()), Math.toIntExact(w.rows()), !out.bf16());
+        int in = Math.toIntExact(w.cols()), outDim = Math.toIntExact(w.rows());
+        if (w.bf16()) {
+            CudaMemory x16 = asBf16(x, n * x.cols(), 0);
+            ctx.cublas().linear(x16, w.data(), out.memory(), n, in, outDim, !out.bf16());
+            return;
+        }
+        // fp32 weights (the float32 dtype): an fp32 GEMM, whose output is fp32 only.
+        CudaMemory x32 = asF32(x, n * x.cols(), 0);
+        CudaMemory target = out.bf16() ? scratch(1, 4L * n * outDim) : out.memory();
+        ctx.cublas().linearF32(x32, w.data(), target, n, in, outDim);
+        if (out.bf16()) kernels.toBf16(target, out.memory(), (long) n * outDim);
     }
 
     @Override
@@ -337,6 +376,10 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("siluMul: gate/up rows of " + gu.cols() + " for an output of " + inter);
         }
         if (n == 0) return;
+        if (!gu.bf16() && !out.bf16()) {
+            kernels.swigluF32(gu.memory(), n, inter, out.memory());
+            return;
+        }
         CudaMemory gu16 = asBf16(gu, 2L * n * inter, 0);
         CudaMemory target = bf16Target(out, (long) n * inter, 1);
         kernels.swiglu(gu16, n, inter, target);

@@ -23,6 +23,8 @@ public final class CudaKernels {
     private final CudaContext ctx;
     private final Kernel embed, addRmsNorm, qkvRope, swiglu, prefill128, prefill64, decode128, decode64, decodeMerge, sample;
     private final Kernel generic, f32ToBf16, bf16ToF32, addResidual, addBias, gatherRows;
+    /** The fp32 instances of the same kernels, for the float32 dtype. */
+    private final Kernel embedF32, addRmsNormF32, qkvRopeF32, swigluF32, genericF32;
 
     public CudaKernels(CudaContext ctx) {
         this.ctx = ctx;
@@ -47,6 +49,11 @@ public final class CudaKernels {
         addResidual = new Kernel(ew, "add_residual", "ppij");
         addBias = new Kernel(ew, "add_bias", "pipji");
         gatherRows = new Kernel(ew, "gather_rows", "pppj");
+        embedF32 = new Kernel(ew, "embed_f32", "pppii");
+        addRmsNormF32 = new Kernel(ew, "add_rmsnorm_f32", "pppppif");
+        qkvRopeF32 = new Kernel(ew, "qkv_rope_kv_write_f32", "pipppppppiiii");
+        swigluF32 = new Kernel(ew, "swiglu_f32", "ppji");
+        genericF32 = new Kernel(at, "attn_generic_f32", "ppppppppp" + "iiiiiii" + "p" + "iii" + "f");
     }
 
     /** Whether the tensor-core prefill and decode kernels are built for this head_dim (else {@link #genericAttention}). */
@@ -59,8 +66,15 @@ public final class CudaKernels {
      * [vocab, dim]; out fp32 [n, dim]. An id outside [0, vocab) yields a NaN row: validate ids on the host.
      */
     public void embed(CudaMemory ids, int n, CudaMemory table, int vocab, int dim, CudaMemory out) {
-        require(ids.bytes() >= 4L * n && table.bytes() >= 2L * vocab * dim && out.bytes() >= 4L * n * dim, "embed buffers too small");
-        embed.ptr(0, ids).ptr(1, table).ptr(2, out).i32(3, vocab).i32(4, dim).launch(ctx, n, 1, 1, 256, 0);
+        embed(ids, n, table, true, vocab, dim, out);
+    }
+
+    /** {@link #embed} from a bf16 ({@code tableBf16}) or fp32 table. */
+    public void embed(CudaMemory ids, int n, CudaMemory table, boolean tableBf16, int vocab, int dim, CudaMemory out) {
+        require(ids.bytes() >= 4L * n && table.bytes() >= (tableBf16 ? 2L : 4L) * vocab * dim && out.bytes() >= 4L * n * dim,
+                "embed buffers too small");
+        (tableBf16 ? embed : embedF32).ptr(0, ids).ptr(1, table).ptr(2, out).i32(3, vocab).i32(4, dim)
+                .launch(ctx, n, 1, 1, 256, 0);
     }
 
     /**
@@ -70,10 +84,17 @@ public final class CudaKernels {
      */
     public void addRmsNorm(CudaMemory residual, CudaMemory delta, CudaMemory weight, float eps, int n, int dim,
                            CudaMemory out) {
-        require(residual.bytes() >= 4L * n * dim && out.bytes() >= 2L * n * dim && weight.bytes() >= 4L * dim
-                && (delta == null || delta.bytes() >= 2L * n * dim), "addRmsNorm buffers too small");
-        addRmsNorm.ptr(0, residual).ptr(1, delta).ptr(2, weight).ptr(3, out).ptr(4, null).i32(5, dim).f32(6, eps)
-                .launch(ctx, n, 1, 1, 256, 0);
+        addRmsNorm(residual, delta, weight, eps, n, dim, out, true);
+    }
+
+    /** {@link #addRmsNorm} with delta and out both bf16 ({@code bf16}) or both fp32. */
+    public void addRmsNorm(CudaMemory residual, CudaMemory delta, CudaMemory weight, float eps, int n, int dim,
+                           CudaMemory out, boolean bf16) {
+        long e = bf16 ? 2 : 4;
+        require(residual.bytes() >= 4L * n * dim && out.bytes() >= e * n * dim && weight.bytes() >= 4L * dim
+                && (delta == null || delta.bytes() >= e * n * dim), "addRmsNorm buffers too small");
+        (bf16 ? addRmsNorm : addRmsNormF32).ptr(0, residual).ptr(1, delta).ptr(2, weight).ptr(3, out).ptr(4, null)
+                .i32(5, dim).f32(6, eps).launch(ctx, n, 1, 1, 256, 0);
     }
 
     /**
@@ -91,17 +112,19 @@ public final class CudaKernels {
      * After the fused QKV GEMM: adds the biases, writes q [n, H, D] bf16 (unrotated: attention rotates it per DCA
      * part), rotates k at p (p mod L under DCA) and writes k and v into the paged cache at {@code slots[t]}
      * (negative: no write). qkv bf16 [n, qkvStride] with q, k, v at columns 0, H·D, (H + Hkv)·D; bias fp32
-     * [(H + 2Hkv)·D] or null; positions and slots int32 [n].
+     * [(H + 2Hkv)·D] or null; positions and slots int32 [n]. With an fp32 cache ({@link PagedKvLayer#bf16()} false)
+     * qkv and q are fp32 too.
      */
     public void qkvRopeKvWrite(RopeTable rope, CudaMemory qkv, int n, int qkvStride, CudaMemory bias, CudaMemory q,
                                PagedKvLayer kv, CudaMemory positions, CudaMemory slots) {
         AttentionGeometry g = rope.geometry();
         checkKv(g, kv);
         int width = (g.numHeads() + 2 * g.numKvHeads()) * g.headDim();
-        require(qkvStride >= width && qkv.bytes() >= 2L * n * qkvStride && q.bytes() >= 2L * n * g.qDim()
+        long e = kv.elementBytes();
+        require(qkvStride >= width && qkv.bytes() >= e * n * qkvStride && q.bytes() >= e * n * g.qDim()
                 && positions.bytes() >= 4L * n && slots.bytes() >= 4L * n && (bias == null || bias.bytes() >= 4L * width),
                 "qkvRopeKvWrite buffers too small");
-        qkvRope.ptr(0, qkv).i32(1, qkvStride).ptr(2, bias).ptr(3, q).ptr(4, kv.k()).ptr(5, kv.v()).ptr(6, positions)
+        (kv.bf16() ? qkvRope : qkvRopeF32).ptr(0, qkv).i32(1, qkvStride).ptr(2, bias).ptr(3, q).ptr(4, kv.k()).ptr(5, kv.v()).ptr(6, positions)
                 .ptr(7, slots).ptr(8, rope.invFreq()).i32(9, g.numHeads()).i32(10, g.numKvHeads()).i32(11, g.headDim())
                 .i32(12, dcaL(g)).launch(ctx, n, 1, 1, 128, 0);
     }
@@ -112,6 +135,12 @@ public final class CudaKernels {
         long work = inter % 8 == 0 ? n * inter / 8 : n * inter;
         int grid = (int) Math.max(1, Math.min((work + 255) / 256, 32L * ctx.multiprocessors()));
         swiglu.ptr(0, gateUp).ptr(1, out).i64(2, n).i32(3, inter).launch(ctx, grid, 1, 1, 256, 0);
+    }
+
+    /** {@link #swiglu} with gu fp32 [n, 2·inter] and out fp32 [n, inter]. */
+    public void swigluF32(CudaMemory gateUp, long n, int inter, CudaMemory out) {
+        require(gateUp.bytes() >= 8L * n * inter && out.bytes() >= 4L * n * inter, "swiglu buffers too small");
+        swigluF32.ptr(0, gateUp).ptr(1, out).i64(2, n).i32(3, inter).launch(ctx, gridFor(n * inter), 1, 1, 256, 0);
     }
 
     /**
@@ -128,6 +157,7 @@ public final class CudaKernels {
         checkKv(g, kv);
         checkOutputs(g, q, b, out, lse);
         require(tensorCoreHeadDim(g.headDim()), "the prefill kernel is built for head_dim 64 and 128, not " + g.headDim());
+        require(kv.bf16(), "the tensor-core kernels read a bf16 KV cache");
         int L = dcaL(g);
         // Tiles are cut at DCA chunk boundaries: at most N/128 + (pieces) of them, pieces ≤ seqs + N/L + seqs. Spare
         // CTAs find no tile and exit.
@@ -152,6 +182,7 @@ public final class CudaKernels {
         checkKv(g, kv);
         checkOutputs(g, q, b, out, lse);
         require(tensorCoreHeadDim(g.headDim()), "the decode kernel is built for head_dim 64 and 128, not " + g.headDim());
+        require(kv.bf16(), "the tensor-core kernels read a bf16 KV cache");
         require(g.groupSize() <= MAX_GROUP, "decode supports at most " + MAX_GROUP + " query heads per KV head, got " + g.groupSize());
         int split = decodeSplitKeys(b.numSeqs(), g.numKvHeads(), b.maxSeqLen());
         int splits = ceilDiv(b.maxSeqLen(), split);
@@ -173,14 +204,16 @@ public final class CudaKernels {
     /**
      * Prefill and decode rows of every sequence of a step in one launch, for any even head_dim ≤ 256, without
      * tensor cores (one warp per row and head): for head dims the tensor-core kernels lack. Same inputs and outputs
-     * as {@link #prefillAttention}; the batch must be the whole step (its rows 0 .. numTokens).
+     * as {@link #prefillAttention}; the batch must be the whole step (its rows 0 .. numTokens). With an fp32 cache
+     * q and out are fp32 too (the float32 dtype).
      */
     public void genericAttention(RopeTable rope, CudaMemory q, PagedKvLayer kv, AttentionBatch b, CudaMemory out,
                                  CudaMemory lse) {
         AttentionGeometry g = rope.geometry();
         checkKv(g, kv);
-        checkOutputs(g, q, b, out, lse);
+        checkOutputs(g, q, b, out, lse, kv.elementBytes());
         long warps = (long) b.numTokens() * g.numHeads();
+        Kernel generic = kv.bf16() ? this.generic : genericF32;
         require(ceilDiv(warps, 4) <= Integer.MAX_VALUE, "a step of " + b.numTokens() + " tokens is too large for one launch");
         generic.ptr(0, q).ptr(1, out).ptr(2, lse).ptr(3, kv.k()).ptr(4, kv.v()).ptr(5, b.cuSeqlensQ()).ptr(6, b.seqLens())
                 .ptr(7, b.blockTables()).ptr(8, b.scaleLens()).i32(9, b.numSeqs()).i32(10, b.numTokens())
@@ -314,8 +347,13 @@ public final class CudaKernels {
     }
 
     private static void checkOutputs(AttentionGeometry g, CudaMemory q, AttentionBatch b, CudaMemory out, CudaMemory lse) {
-        long rows = b.numTokens();
-        require(q.bytes() >= 2L * rows * g.qDim() && out.bytes() >= 2L * rows * g.qDim() && lse.bytes() >= 4L * rows * g.numHeads(),
+        checkOutputs(g, q, b, out, lse, 2);
+    }
+
+    private static void checkOutputs(AttentionGeometry g, CudaMemory q, AttentionBatch b, CudaMemory out, CudaMemory lse,
+                                     long elementBytes) {
+        long rows = b.numTokens(), e = elementBytes;
+        require(q.bytes() >= e * rows * g.qDim() && out.bytes() >= e * rows * g.qDim() && lse.bytes() >= 4L * rows * g.numHeads(),
                 "attention q/out/lse buffers are smaller than " + rows + " tokens × " + g.numHeads() + " heads need");
     }
 

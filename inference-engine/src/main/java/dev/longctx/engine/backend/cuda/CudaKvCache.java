@@ -5,22 +5,29 @@ import dev.longctx.engine.kv.KvCacheSpec;
 
 /**
  * The CUDA backend's paged KV cache: per layer, K and V each one device allocation of
- * {@code [numBlocks][blockSize][numKvHeads][headDim]} bf16 ({@link PagedKvLayer}, the attention kernels' layout).
+ * {@code [numBlocks][blockSize][numKvHeads][headDim]} bf16, or fp32 under the float32 dtype ({@link PagedKvLayer},
+ * the attention kernels' layout).
  * A block of one layer's K (or V) is one contiguous run of {@code blockSize × kvDim} elements, so
  * {@link #readBlock}/{@link #writeBlock} move it as it is, in {@link KvCache}'s byte layout (per layer K then V;
- * bf16 little-endian, which is the device's own byte order).
+ * little-endian, which is the device's own byte order).
  */
 final class CudaKvCache implements KvCache {
     private final CudaBackend backend;
     private final KvCacheSpec spec;
     private final PagedKvLayer[] layers;
+    private final int elementBytes;
     private boolean closed;
 
     CudaKvCache(CudaBackend backend, KvCacheSpec spec) {
         this.backend = backend;
         this.spec = spec;
         this.layers = new PagedKvLayer[spec.numLayers()];
-        long bytes = PagedKvLayer.bytes(spec.numBlocks(), spec.blockSize(), spec.numKvHeads(), spec.headDim());
+        this.elementBytes = switch (spec.dtype()) {
+            case BF16 -> 2;
+            case F32 -> 4;
+            default -> throw new IllegalArgumentException("the CUDA KV cache is bf16 or fp32, not " + spec.dtype());
+        };
+        long bytes = PagedKvLayer.bytes(spec.numBlocks(), spec.blockSize(), spec.numKvHeads(), spec.headDim(), elementBytes);
         CudaContext ctx = backend.context();
         try {
             for (int l = 0; l < layers.length; l++) {
@@ -35,7 +42,8 @@ final class CudaKvCache implements KvCache {
                 // Zeroed: a slot never written reads as 0, not as stale (possibly NaN) bits of a freed allocation.
                 k.fill(0);
                 v.fill(0);
-                layers[l] = new PagedKvLayer(k, v, spec.numBlocks(), spec.blockSize(), spec.numKvHeads(), spec.headDim());
+                layers[l] = new PagedKvLayer(k, v, spec.numBlocks(), spec.blockSize(), spec.numKvHeads(), spec.headDim(),
+                        elementBytes);
             }
         } catch (RuntimeException e) {
             close();
@@ -53,7 +61,7 @@ final class CudaKvCache implements KvCache {
         return layers[l];
     }
 
-    private long halfBlockBytes() { return 2L * spec.blockSize() * spec.kvDim(); }
+    private long halfBlockBytes() { return (long) elementBytes * spec.blockSize() * spec.kvDim(); }
 
     @Override
     public byte[] readBlock(int block) {

@@ -13,6 +13,7 @@ import java.util.Random;
 public final class CudaTestSupport {
     private static CudaBackend backend;
     private static CudaBackend genericBackend;
+    private static CudaBackend float32Backend;
 
     private CudaTestSupport() {}
 
@@ -33,9 +34,17 @@ public final class CudaTestSupport {
     /** A backend whose attention always takes the generic kernel (every head_dim), for its contract test. */
     static synchronized CudaBackend genericAttentionBackend() {
         assumeCuda();
-        if (genericBackend == null) genericBackend = new CudaBackend(0, false);
+        if (genericBackend == null) genericBackend = new CudaBackend(0, false, false);
         genericBackend.enter();
         return genericBackend;
+    }
+
+    /** A backend under {@code --dtype float32}: fp32 matrices, activations and KV. */
+    static synchronized CudaBackend float32Backend() {
+        assumeCuda();
+        if (float32Backend == null) float32Backend = new CudaBackend(0, dev.longctx.engine.backend.ComputeDtype.FLOAT32);
+        float32Backend.enter();
+        return float32Backend;
     }
 
     /** The shared backend's kernel launchers; skips where CUDA does not work. */
