@@ -7,9 +7,12 @@ import dev.longctx.engine.backend.DeviceBuffer;
 import dev.longctx.engine.bench.Geometry.Mode;
 import dev.longctx.engine.kv.KvCache;
 import dev.longctx.engine.model.ModelConfig;
+import dev.longctx.engine.sampling.DeviceSampling;
 import dev.longctx.engine.sampling.Sampler;
+import dev.longctx.engine.sampling.StepResult;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
@@ -148,19 +151,26 @@ public final class DecodeBench {
 
     /**
      * {@code steps} greedy steps of every sequence from position {@code context}, each starting from token {@code first};
-     * returns each sequence's last token.
+     * returns each sequence's last token. Sampled where serving samples greedy requests: on the device when the
+     * backend can (ids come back, not logits rows), else on the host.
      */
     private static int[] decode(BenchModel m, KvCache cache, int context, int first, int[][] tables, int steps) {
         int batch = tables.length;
         int[] next = new int[batch];
         Arrays.fill(next, first);
+        List<DeviceSampling> greedy = m.device().canSample() ? Collections.nCopies(batch, DeviceSampling.GREEDY) : null;
         for (int i = 0; i < steps; i++) {
             int pos = context + i;
             StepMetadata.Builder b = m.model().newStep(null);
             // Decode: T of the request rule is the current length, as the engine passes it.
             for (int q = 0; q < batch; q++) b.add(new int[] {next[q]}, pos, tables[q], pos + 1, false, Logits.LAST);
-            float[][] rows = m.model().forward(b.build(), cache);
-            for (int q = 0; q < batch; q++) next[q] = Sampler.argmax(rows[q]);
+            if (greedy != null) {
+                StepResult r = m.model().forward(b.build(), cache, greedy);
+                for (int q = 0; q < batch; q++) next[q] = r.tokens()[q];
+            } else {
+                float[][] rows = m.model().forward(b.build(), cache);
+                for (int q = 0; q < batch; q++) next[q] = Sampler.argmax(rows[q]);
+            }
         }
         return next;
     }
