@@ -26,6 +26,7 @@ import java.nio.file.Path;
  *                            budget is set
  * @param dtype               the element type of weights, GEMM operands and KV ({@code --dtype}; auto: bf16 on a
  *                            GPU, fp32 on the CPU)
+ * @param enforceEager        launch every op itself: no CUDA graphs of decode steps (vLLM's {@code --enforce-eager})
  */
 public record EngineOptions(
         int maxPrefillChunk,
@@ -40,7 +41,8 @@ public record EngineOptions(
         Device device,
         DcaScaleRule dcaScale,
         double gpuMemoryUtilization,
-        ComputeDtype dtype) {
+        ComputeDtype dtype,
+        boolean enforceEager) {
 
     public static final int DEFAULT_SPARSE_THRESHOLD = 32768;
     /** KV blocks of a host (CPU) cache when no budget is set. */
@@ -61,56 +63,60 @@ public record EngineOptions(
         }
     }
 
-    /** Everything but the GPU memory share and the dtype, which take vLLM's defaults (0.9, auto). */
+    /** Everything but the GPU memory share, the dtype and enforceEager, which take vLLM's defaults (0.9, auto, false). */
     public EngineOptions(int maxPrefillChunk, int kvBlockSize, long kvCacheBytes, int kvCacheBlocks, int threads,
                          boolean dca, boolean sparse, int sparseThreshold, Path sparseConfig, Device device,
                          DcaScaleRule dcaScale) {
         this(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold,
-                sparseConfig, device, dcaScale, DEFAULT_GPU_MEMORY_UTILIZATION, ComputeDtype.AUTO);
+                sparseConfig, device, dcaScale, DEFAULT_GPU_MEMORY_UTILIZATION, ComputeDtype.AUTO, false);
     }
 
     public static EngineOptions defaults() {
         return new EngineOptions(2048, 16, 0, 0, 0, true, true, DEFAULT_SPARSE_THRESHOLD, null, Device.CPU,
-                DcaScaleRule.POSITION, DEFAULT_GPU_MEMORY_UTILIZATION, ComputeDtype.AUTO);
+                DcaScaleRule.POSITION, DEFAULT_GPU_MEMORY_UTILIZATION, ComputeDtype.AUTO, false);
     }
 
     public EngineOptions withMaxPrefillChunk(int n) {
-        return new EngineOptions(n, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization, dtype);
+        return new EngineOptions(n, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization, dtype, enforceEager);
     }
 
     public EngineOptions withKvBlockSize(int n) {
-        return new EngineOptions(maxPrefillChunk, n, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization, dtype);
+        return new EngineOptions(maxPrefillChunk, n, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization, dtype, enforceEager);
     }
 
     public EngineOptions withKvCacheBlocks(int n) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, 0, n, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization, dtype);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, 0, n, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization, dtype, enforceEager);
     }
 
     public EngineOptions withDca(boolean on) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, on, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization, dtype);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, on, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization, dtype, enforceEager);
     }
 
     public EngineOptions withSparse(boolean on, int threshold, Path config) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, on, threshold, config, device, dcaScale, gpuMemoryUtilization, dtype);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, on, threshold, config, device, dcaScale, gpuMemoryUtilization, dtype, enforceEager);
     }
 
     public EngineOptions withThreads(int n) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, n, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization, dtype);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, n, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization, dtype, enforceEager);
     }
 
     public EngineOptions withDevice(Device d) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, d, dcaScale, gpuMemoryUtilization, dtype);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, d, dcaScale, gpuMemoryUtilization, dtype, enforceEager);
     }
 
     public EngineOptions withDcaScale(DcaScaleRule rule) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, rule, gpuMemoryUtilization, dtype);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, rule, gpuMemoryUtilization, dtype, enforceEager);
     }
 
     public EngineOptions withGpuMemoryUtilization(double share) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, share, dtype);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, share, dtype, enforceEager);
     }
 
     public EngineOptions withDtype(ComputeDtype d) {
-        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization, d);
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization, d, enforceEager);
+    }
+
+    public EngineOptions withEnforceEager(boolean on) {
+        return new EngineOptions(maxPrefillChunk, kvBlockSize, kvCacheBytes, kvCacheBlocks, threads, dca, sparse, sparseThreshold, sparseConfig, device, dcaScale, gpuMemoryUtilization, dtype, on);
     }
 }

@@ -19,6 +19,13 @@ public interface AttentionStep extends AutoCloseable {
      */
     void forward(int layer, DeviceBuffer qkv, Weight qkvBias, DeviceBuffer out);
 
+    /**
+     * What decides this step's attention launches, when every step of equal shape launches exactly the same work
+     * on the same buffers (a decode batch on a GPU): a value with equals/hashCode, for {@link
+     * dev.longctx.engine.backend.Backend#replay}. Null when the step's launches are not known to repeat.
+     */
+    default Object replayShape() { return null; }
+
     @Override
     default void close() {}
 }

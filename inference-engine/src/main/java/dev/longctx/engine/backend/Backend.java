@@ -122,6 +122,14 @@ public interface Backend extends AutoCloseable {
     void gatherRows(DeviceBuffer x, int[] rows, int from, int count, DeviceBuffer out);
 
     /**
+     * Runs {@code ops}, a run of this backend's ops whose launches are decided by {@code shape} alone (null: not
+     * known to repeat). A GPU may record the run once per shape and replay the recording on later calls (a CUDA
+     * graph: one launch instead of hundreds), so ops must only queue device work: no uploads, no reads to the host.
+     * The default runs ops.
+     */
+    default void replay(Object shape, Runnable ops) { ops.run(); }
+
+    /**
      * Whether {@link #sample} runs here. A backend that samples returns token ids instead of vocabulary-wide logits
      * rows, so a step's output never crosses to the host; one that does not (the CPU) leaves sampling to
      * {@link dev.longctx.engine.sampling.Sampler} on the logits.

@@ -51,7 +51,8 @@ final class BenchModel implements AutoCloseable {
         ModelConfig config = s.geometry().config(mode);
         EngineOptions options = EngineOptions.defaults().withDevice(s.device()).withThreads(s.threads())
                 .withMaxPrefillChunk(s.piece()).withKvBlockSize(s.kvBlockSize())
-                .withSparse(false, EngineOptions.DEFAULT_SPARSE_THRESHOLD, null).withDca(mode == Geometry.Mode.DCA);
+                .withSparse(false, EngineOptions.DEFAULT_SPARSE_THRESHOLD, null).withDca(mode == Geometry.Mode.DCA)
+                .withEnforceEager(s.enforceEager());
         long t0 = System.nanoTime();
         RandomWeights weights = RandomWeights.of(config, s.seed());
         Backend device;

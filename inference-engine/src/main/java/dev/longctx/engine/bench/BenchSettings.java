@@ -11,9 +11,10 @@ import dev.longctx.engine.backend.Device;
  * @param runs        timed runs; the median is reported
  * @param warmup      untimed runs before them
  * @param seed        for the random weights and token ids
+ * @param enforceEager no CUDA graphs ({@code --enforce-eager})
  */
 public record BenchSettings(Geometry geometry, Device device, int piece, int kvBlockSize, int threads, int runs,
-                            int warmup, long seed) {
+                            int warmup, long seed, boolean enforceEager) {
 
     public BenchSettings {
         if (piece < 1) throw new IllegalArgumentException("the piece size must be at least 1 token, got " + piece);

@@ -56,6 +56,9 @@ final class BenchFlags {
     @Option(names = "--seed", paramLabel = "S", description = "Seed of the random weights and token ids (default: ${DEFAULT-VALUE}).")
     long seed = 1;
 
+    @Option(names = "--enforce-eager", description = "No CUDA graphs: launch every op of a decode step itself.")
+    boolean enforceEager;
+
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
     Path json;
 
@@ -63,7 +66,7 @@ final class BenchFlags {
         try {
             Geometry g = Geometry.named(geometry);
             return new BenchSettings(g, Device.parse(device), piece, kvBlockSize != null ? kvBlockSize : g.kvBlockSize(),
-                    threads, runs, warmup, seed);
+                    threads, runs, warmup, seed, enforceEager);
         } catch (IllegalArgumentException e) {
             throw new CliException(e.getMessage());
         }

@@ -44,6 +44,10 @@ public class EngineFlags {
                     + "on the CPU; float32 on a GPU is the slow reference path for comparing with the CPU (default: ${DEFAULT-VALUE}).")
     String dtype = "auto";
 
+    @Option(names = "--enforce-eager",
+            description = "Launch every GPU op itself: no CUDA graphs of decode steps (vLLM's flag).")
+    boolean enforceEager;
+
     @Option(names = "--dca-scale", paramLabel = "position|request",
             description = "DCA temperature: position (each query at s_f(p + 1); prefix caching exact) or request "
                     + "(every query at s_f(T), T the request's length; the open implementation's rule) (default: ${DEFAULT-VALUE}).")
@@ -74,6 +78,6 @@ public class EngineFlags {
             throw new CliException("--sparse-config file not found: " + sparseConfig);
         }
         o = o.withSparse(!noSparse, sparseThreshold, sparseConfig);
-        return o.withDca(!noDca);
+        return o.withDca(!noDca).withEnforceEager(enforceEager);
     }
 }

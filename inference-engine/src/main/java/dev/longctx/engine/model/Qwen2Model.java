@@ -260,26 +260,30 @@ public final class Qwen2Model implements AutoCloseable {
             throw new IllegalArgumentException(sampling.size() + " samplers for " + step.logitsRows().length + " logits rows");
         }
         double eps = config.rmsNormEps();
-        try (AttentionStep attn = attention.begin(step, cache)) {
+        try (AttentionStep attn = attention.begin(step, cache)) {                   // the step's metadata uploaded
             backend.embed(embedding, step.tokenIds(), n, act.x());                   // x [n, d]
-            for (int l = 0; l < layers.length; l++) {
-                Layer w = layers[l];
-                // Attention block: x += o_proj(attn(rmsnorm(x))). The previous layer's MLP output (in proj) joins
-                // the residual stream here, in the same pass as this norm.
-                backend.addRmsNorm(act.x(), l == 0 ? null : act.proj(), n, w.inputNorm(), eps, act.h());  // h [n, d]
-                backend.matmul(w.qkv(), act.h(), n, act.qkv());                      // qkv [n, qDim + 2·kvDim]
-                long t0 = System.nanoTime();
-                attn.forward(l, act.qkv(), w.qkvBias(), act.attn());                 // + bias, K/V into the cache; attn [n, qDim]
-                attentionNanos.add(System.nanoTime() - t0);
-                backend.matmul(w.o(), act.attn(), n, act.proj());                    // proj [n, d]
+            // The layers launch the same work for every step of one shape (a decode batch): a GPU records them once
+            // and replays the recording as one launch.
+            backend.replay(attn.replayShape(), () -> {
+                for (int l = 0; l < layers.length; l++) {
+                    Layer w = layers[l];
+                    // Attention block: x += o_proj(attn(rmsnorm(x))). The previous layer's MLP output (in proj) joins
+                    // the residual stream here, in the same pass as this norm.
+                    backend.addRmsNorm(act.x(), l == 0 ? null : act.proj(), n, w.inputNorm(), eps, act.h());  // h [n, d]
+                    backend.matmul(w.qkv(), act.h(), n, act.qkv());                      // qkv [n, qDim + 2·kvDim]
+                    long t0 = System.nanoTime();
+                    attn.forward(l, act.qkv(), w.qkvBias(), act.attn());                 // + bias, K/V into the cache; attn [n, qDim]
+                    attentionNanos.add(System.nanoTime() - t0);
+                    backend.matmul(w.o(), act.attn(), n, act.proj());                    // proj [n, d]
 
-                // MLP block: x += down(silu(gate(h)) * up(h)), h = rmsnorm(x), after x += proj
-                backend.addRmsNorm(act.x(), act.proj(), n, w.postNorm(), eps, act.h());
-                backend.matmul(w.gateUp(), act.h(), n, act.gateUp());                // gate | up [n, 2·inter]
-                backend.siluMul(act.gateUp(), n, act.act());                         // act [n, inter]
-                backend.matmul(w.down(), act.act(), n, act.proj());                  // joins x in the next norm
-            }
-            backend.add(act.x(), act.proj(), n);                                     // the last layer's MLP output
+                    // MLP block: x += down(silu(gate(h)) * up(h)), h = rmsnorm(x), after x += proj
+                    backend.addRmsNorm(act.x(), act.proj(), n, w.postNorm(), eps, act.h());
+                    backend.matmul(w.gateUp(), act.h(), n, act.gateUp());                // gate | up [n, 2·inter]
+                    backend.siluMul(act.gateUp(), n, act.act());                         // act [n, inter]
+                    backend.matmul(w.down(), act.act(), n, act.proj());                  // joins x in the next norm
+                }
+                backend.add(act.x(), act.proj(), n);                                     // the last layer's MLP output
+            });
         }
         return logits(step.logitsRows(), sampling);
     }

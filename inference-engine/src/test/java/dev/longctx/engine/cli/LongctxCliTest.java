@@ -200,10 +200,10 @@ class LongctxCliTest {
         assertThat(seenOptions).isEqualTo(EngineOptions.defaults().withDca(false).withSparse(false, 1000, sparse)
                 .withMaxPrefillChunk(512).withThreads(3).withDevice(dev.longctx.engine.backend.Device.AUTO));
         assertThat(run("generate", "--model", modelDir.toString(), "--prompt", "Hi", "--device", "cpu", "--dca-scale", "request",
-                "--dtype", "float32")).isZero();
+                "--dtype", "float32", "--enforce-eager")).isZero();
         assertThat(seenOptions).isEqualTo(EngineOptions.defaults().withDevice(dev.longctx.engine.backend.Device.CPU)
                 .withDcaScale(dev.longctx.engine.attention.DcaScaleRule.REQUEST)
-                .withDtype(dev.longctx.engine.backend.ComputeDtype.FLOAT32));
+                .withDtype(dev.longctx.engine.backend.ComputeDtype.FLOAT32).withEnforceEager(true));
         assertThat(run("generate", "--model", modelDir.toString(), "--prompt", "Hi", "--dtype", "fp8")).isNotZero();
         assertThat(err).contains("unknown dtype 'fp8': expected auto, bfloat16 or float32");
 

@@ -164,6 +164,54 @@ class CudaForwardPassTest {
     }
 
     /**
+     * Decode steps of a batch replayed from CUDA graphs give the logits of the same steps launched op by op: over
+     * key-split changes of the split-K kernel (a new recording at 128 and 256 keys), the generic kernel (the
+     * default model's head_dim 32), and a second KV cache after the first one closed (its recordings dropped).
+     */
+    @Test
+    void decodeStepsReplayedFromCudaGraphsGiveTheLogitsOfEagerLaunches() {
+        for (Path dir : List.of(tensorCoreModel(), defaultModel())) {
+            try (Qwen2Model graphs = Qwen2Model.load(dir, options(Device.CUDA));
+                 Qwen2Model eager = Qwen2Model.load(dir, options(Device.CUDA).withEnforceEager(true))) {
+                int vocab = graphs.config().vocabSize();
+                for (int round = 0; round < 2; round++) {
+                    try (KvCache gc = graphs.newKvCache(64, 16); KvCache ec = eager.newKvCache(64, 16)) {
+                        int[][] prompts = {ChunkedPrefillTest.randomIds(100, vocab, 11 + round),
+                                ChunkedPrefillTest.randomIds(37, vocab, 13 + round)};
+                        int[][] tables = {ForwardPassTest.table(0, 20), ForwardPassTest.table(20, 20)};
+                        int[] next = new int[2], len = new int[2];
+                        for (int s = 0; s < 2; s++) {
+                            int[] p = prompts[s];
+                            graphs.forward(graphs.newStep(null).add(p, 0, tables[s], p.length, false, Logits.LAST).build(), gc);
+                            float[] e = eager.forward(eager.newStep(null).add(p, 0, tables[s], p.length, false, Logits.LAST).build(), ec)[0];
+                            next[s] = dev.longctx.engine.sampling.Sampler.argmax(e);
+                            len[s] = p.length;
+                        }
+                        for (int i = 0; i < 200; i++) {
+                            StepMetadata.Builder gb = graphs.newStep(null), eb = eager.newStep(null);
+                            for (int s = 0; s < 2; s++) {
+                                gb.add(new int[] {next[s]}, len[s], tables[s], len[s] + 1, false, Logits.LAST);
+                                eb.add(new int[] {next[s]}, len[s], tables[s], len[s] + 1, false, Logits.LAST);
+                            }
+                            float[][] g = graphs.forward(gb.build(), gc), e = eager.forward(eb.build(), ec);
+                            for (int s = 0; s < 2; s++) {
+                                assertThat(relative(g[s], e[s])).as("%s round %d step %d sequence %d", dir.getFileName(), round, i, s)
+                                        .isLessThanOrEqualTo(1e-6);
+                                next[s] = dev.longctx.engine.sampling.Sampler.argmax(e[s]);
+                                len[s]++;
+                            }
+                        }
+                    }
+                }
+                long replayed = ((dev.longctx.engine.backend.cuda.CudaBackend) graphs.backend()).graphLaunches();
+                System.out.printf("%s: %d of 400 decode steps replayed from CUDA graphs%n", dir.getFileName(), replayed);
+                assertThat(replayed).as("decode steps replayed from a graph").isGreaterThan(380);
+                assertThat(((dev.longctx.engine.backend.cuda.CudaBackend) eager.backend()).graphLaunches()).isZero();
+            }
+        }
+    }
+
+    /**
      * Scores the prompt and the CPU's greedy continuation on both backends and checks every position's logits,
      * then generates greedily on the GPU. Returns the GPU's tokens.
      */

@@ -31,6 +31,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *                            (vLLM's name; unset = 0.9); what is left after the weights and activations is the KV
  *                            cache, unless a KV budget is set
  * @param dtype               auto, bfloat16 or float32 (vLLM's --dtype; unset = auto: bf16 on a GPU, fp32 on the CPU)
+ * @param enforceEager        no CUDA graphs of decode steps (vLLM's --enforce-eager; unset = false)
  */
 @ConfigurationProperties("longctx.engine")
 public record EngineProperties(
@@ -48,7 +49,8 @@ public record EngineProperties(
         String device,
         String dcaScale,
         Double gpuMemoryUtilization,
-        String dtype) {
+        String dtype,
+        Boolean enforceEager) {
 
     public EngineOptions toEngineOptions() {
         EngineOptions d = EngineOptions.defaults();
@@ -65,7 +67,8 @@ public record EngineProperties(
                 device != null ? Device.parse(device) : Device.AUTO,
                 dcaScale != null ? DcaScaleRule.parse(dcaScale) : d.dcaScale(),
                 or(gpuMemoryUtilization, d.gpuMemoryUtilization()),
-                dtype != null ? ComputeDtype.parse(dtype) : d.dtype());
+                dtype != null ? ComputeDtype.parse(dtype) : d.dtype(),
+                or(enforceEager, d.enforceEager()));
     }
 
     public int maxWaitingOrUnbounded() {

@@ -34,6 +34,7 @@ class EnginePropertiesTest {
         assertThat(bind(Map.of("longctx.engine.gpu-memory-utilization", "0.5")).toEngineOptions().gpuMemoryUtilization())
                 .isEqualTo(0.5);
         assertThat(bind(Map.of("longctx.engine.dtype", "float32")).toEngineOptions().dtype()).isEqualTo(ComputeDtype.FLOAT32);
+        assertThat(bind(Map.of("longctx.engine.enforce-eager", "true")).toEngineOptions().enforceEager()).isTrue();
     }
 
     @Test

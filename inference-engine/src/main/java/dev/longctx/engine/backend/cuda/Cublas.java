@@ -21,6 +21,7 @@ import java.util.Set;
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * cuBLAS through the Foreign Function API: {@code libcublas.so.13} or {@code .so.12}, whichever is found first
@@ -44,7 +45,13 @@ public final class Cublas implements AutoCloseable {
     private final MemorySegment zero;
     private boolean closed;
 
-    private Cublas(Path library, SymbolLookup lookup, long stream) {
+    /**
+     * Workspace bytes given to cuBLAS ({@code cublasSetWorkspace}), so it never allocates its own while a CUDA graph
+     * is being captured (an allocation would end the capture); 32 MiB is what cuBLAS itself defaults to on Hopper.
+     */
+    static final long WORKSPACE_BYTES = 32L << 20;
+
+    private Cublas(Path library, SymbolLookup lookup, long stream, long workspace) {
         this.library = library;
         Linker linker = Linker.nativeLinker();
         MethodHandle create = linker.downcallHandle(symbol(lookup, "cublasCreate_v2"), FunctionDescriptor.of(JAVA_INT, ADDRESS));
@@ -62,20 +69,26 @@ public final class Cublas implements AutoCloseable {
             check((int) create.invokeExact(slot), "cublasCreate");
             handle = slot.get(ADDRESS, 0);
             check((int) setStream.invokeExact(handle, MemorySegment.ofAddress(stream)), "cublasSetStream");
+            MethodHandle setWorkspace = linker.downcallHandle(symbol(lookup, "cublasSetWorkspace_v2"),
+                    FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG));
+            check((int) setWorkspace.invokeExact(handle, MemorySegment.ofAddress(workspace), WORKSPACE_BYTES), "cublasSetWorkspace");
         } catch (Throwable t) {
             throw t instanceof RuntimeException r ? r : new IllegalStateException(t);
         }
     }
 
-    /** Opens cuBLAS on the given CUDA stream (raw handle); the context must be current on this thread. */
-    static Cublas open(long stream) {
+    /**
+     * Opens cuBLAS on the given CUDA stream (raw handle) with a device workspace of {@link #WORKSPACE_BYTES} at
+     * {@code workspace}; the context must be current on this thread.
+     */
+    static Cublas open(long stream, long workspace) {
         Path lib = locate(searchDirs()).orElseThrow(() -> new CudaUnavailableException(notFoundMessage()));
         // libcublas needs libcublasLt of the same folder; loading it first makes the dependency resolve by soname
         // even when the folder is on no search path.
         String lt = lib.getFileName().toString().replace("libcublas.", "libcublasLt.");
         Path ltPath = lib.resolveSibling(lt);
         if (Files.exists(ltPath)) SymbolLookup.libraryLookup(ltPath, Arena.global());
-        return new Cublas(lib, SymbolLookup.libraryLookup(lib, Arena.global()), stream);
+        return new Cublas(lib, SymbolLookup.libraryLookup(lib, Arena.global()), stream, workspace);
     }
 
     /** Where cuBLAS was loaded from. */

@@ -31,6 +31,11 @@ import dev.longctx.engine.kv.KvCache;
 final class CudaAttention implements Attention {
     /** Decode sequences whose workspace {@link #reserve} sets aside before the KV cache takes the rest. */
     private static final int RESERVED_DECODE_SEQS = 256;
+    /**
+     * Block-table rows go to the device padded to a multiple of this many blocks, so a growing sequence changes the
+     * launch parameters (and with them a recorded decode graph, {@link Step#replayShape}) once per 64 blocks.
+     */
+    private static final int TABLE_WIDTH_QUANTUM = 64;
 
     private final CudaBackend backend;
     private final CudaKernels kernels;
@@ -127,6 +132,7 @@ final class CudaAttention implements Attention {
         if (old != null) {
             backend.context().synchronize();   // earlier steps' kernels may still use it
             old.close();
+            backend.dropGraphs();              // recordings may name it
         }
         return backend.own(backend.context().allocate(Math.max(bytes, 16)));
     }
@@ -137,11 +143,15 @@ final class CudaAttention implements Attention {
         private final CudaKvCache kv;
         private final CudaMemory positions, slots, cuQ, seqLens, scaleLens, blockTables;
         private final int[] hostCuQ;
+        /** Entries per block-table row on the device: the step's widest, padded to {@link #TABLE_WIDTH_QUANTUM}. */
+        private final int tableWidth;
 
         Step(StepMetadata m, CudaKvCache kv) {
             this.m = m;
             this.kv = kv;
-            int n = m.numTokens(), s = m.numSeqs(), tables = m.blockTables().length;
+            int n = m.numTokens(), s = m.numSeqs(), width = m.maxBlocksPerSeq();
+            tableWidth = Math.max(1, ceilDiv(width, TABLE_WIDTH_QUANTUM) * TABLE_WIDTH_QUANTUM);
+            int tables = s * tableWidth;
             ensureRows(n);
             // Packed into one host array and one copy: [positions n | slots n | cuQ s+1 | seqLens s | scaleLens s | tables]
             int[] packed = new int[2 * n + 3 * s + 1 + tables];
@@ -150,7 +160,10 @@ final class CudaAttention implements Attention {
             System.arraycopy(m.cuSeqlensQ(), 0, packed, 2 * n, s + 1);
             System.arraycopy(m.seqLens(), 0, packed, 2 * n + s + 1, s);
             for (int i = 0; i < s; i++) packed[2 * n + 2 * s + 1 + i] = scaleLen(m, i);
-            System.arraycopy(m.blockTables(), 0, packed, 2 * n + 3 * s + 1, tables);
+            // Padding entries stay block 0: keys past a sequence's length are never read.
+            for (int i = 0; i < s; i++) {
+                System.arraycopy(m.blockTables(), i * width, packed, 2 * n + 3 * s + 1 + i * tableWidth, width);
+            }
             ensureMetadata(4L * packed.length);
             metadata.view(0, 4L * packed.length).copyFrom(packed);
             positions = ints(0, n);
@@ -224,13 +237,32 @@ final class CudaAttention implements Attention {
         private AttentionBatch batch(int s0, int s1) {
             int count = s1 - s0, maxLen = 0;
             for (int s = s0; s < s1; s++) maxLen = Math.max(maxLen, m.seqLens()[s]);
-            int perSeq = Math.max(1, m.maxBlocksPerSeq());
             return new AttentionBatch(count, hostCuQ[s1] - hostCuQ[s0], maxLen,
                     cuQ.view(4L * s0, 4L * (count + 1)), seqLens.view(4L * s0, 4L * count),
-                    blockTables.view(4L * s0 * m.maxBlocksPerSeq(), 4L * count * perSeq), perSeq,
+                    blockTables.view(4L * s0 * tableWidth, 4L * count * tableWidth), tableWidth,
                     scaleLens.view(4L * s0, 4L * count));
         }
+
+        /**
+         * A decode batch (one new token per sequence) launches what its cache, batch size, table width and, for
+         * the split-K kernel, key split decide; everything else it reads from the metadata buffer. Prefill and
+         * mixed steps: null.
+         */
+        @Override
+        public Object replayShape() {
+            if (m.numTokens() != m.numSeqs()) return null;
+            if (!tensorCores) return new DecodeShape(kv, false, m.numSeqs(), tableWidth, 0, 0);
+            int maxLen = 0;
+            for (int len : m.seqLens()) maxLen = Math.max(maxLen, len);
+            int split = kernels.decodeSplitKeys(m.numSeqs(), geometry.numKvHeads(), maxLen);
+            return new DecodeShape(kv, true, m.numSeqs(), tableWidth, split, ceilDiv(maxLen, split));
+        }
     }
+
+    /** What decides a decode step's launches (see {@link Step#replayShape}); the cache by identity. */
+    private record DecodeShape(CudaKvCache cache, boolean splitK, int numSeqs, int tableWidth, int split, int splits) {}
+
+    private static int ceilDiv(int a, int b) { return (a + b - 1) / b; }
 
     /** The kernels' temperature input: 0 selects the position rule, T > 0 the request rule at T. */
     private int scaleLen(StepMetadata m, int s) {

@@ -35,6 +35,8 @@ import java.util.List;
  *       attention's K/V-write kernel; logits can be sampled here ({@link #sample}), so a step sends token ids in
  *       and gets token ids out.</li>
  *   <li>The KV cache is bf16 in device memory ({@link CudaKvCache}); attention is {@link CudaAttention}.</li>
+ *   <li>{@link #replay}: a decode step's layers are recorded as a CUDA graph the second time their shape comes, and
+ *       replayed as one launch from then on (vLLM's CUDA graphs; {@code enforceEager} turns them off).</li>
  *   <li>Under {@link ComputeDtype#FLOAT32} matrices, {@link Precision#COMPUTE} buffers and the KV cache are fp32,
  *       GEMMs are fp32 (no tensor cores) and attention takes the generic kernel's fp32 instance: the reference
  *       precision that matches the CPU backend to rounding, at a fraction of the speed.</li>
@@ -57,6 +59,12 @@ public final class CudaBackend implements Backend {
     private final boolean tensorCoreAttention;
     /** The float32 dtype: fp32 matrices, compute buffers and KV. */
     private final boolean float32;
+    /** vLLM's enforce_eager: never record CUDA graphs. */
+    private final boolean eager;
+    private final StepGraphs graphs;
+    private final java.util.concurrent.atomic.LongAdder graphLaunches = new java.util.concurrent.atomic.LongAdder();
+    /** Held while a graph is captured, and by other threads' copies on the stream, which would spoil a capture. */
+    final Object streamCapture = new Object();
     private boolean closed;
 
     /** Opens device {@code ordinal} in bf16: its context, stream, kernel modules and cuBLAS. */
@@ -64,16 +72,27 @@ public final class CudaBackend implements Backend {
         this(ordinal, ComputeDtype.BFLOAT16);
     }
 
-    /** Opens device {@code ordinal} computing in {@code dtype} (auto is bf16). */
+    /** Opens device {@code ordinal} computing in {@code dtype} (auto is bf16), with CUDA graphs. */
     public CudaBackend(int ordinal, ComputeDtype dtype) {
-        this(ordinal, true, dtype == ComputeDtype.FLOAT32);
+        this(ordinal, dtype, false);
+    }
+
+    /** @param enforceEager launch every op itself, never from a recorded CUDA graph */
+    public CudaBackend(int ordinal, ComputeDtype dtype, boolean enforceEager) {
+        this(ordinal, true, dtype == ComputeDtype.FLOAT32, enforceEager);
     }
 
     CudaBackend(int ordinal, boolean tensorCoreAttention, boolean float32) {
+        this(ordinal, tensorCoreAttention, float32, false);
+    }
+
+    private CudaBackend(int ordinal, boolean tensorCoreAttention, boolean float32, boolean enforceEager) {
         this.tensorCoreAttention = tensorCoreAttention && !float32;
         this.float32 = float32;
+        this.eager = enforceEager;
         this.ctx = CudaContext.open(ordinal);
         current.set(true);
+        this.graphs = new StepGraphs(ctx);
         try {
             this.kernels = new CudaKernels(ctx);
             ctx.cublas();
@@ -103,7 +122,7 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public String toString() { return "cuda " + ctx + (float32 ? " float32" : " bfloat16"); }
+    public String toString() { return "cuda " + ctx + (float32 ? " float32" : " bfloat16") + (eager ? ", eager" : ""); }
 
     /** Whether this backend computes in fp32 ({@code --dtype float32}). */
     boolean float32() { return float32; }
@@ -466,6 +485,48 @@ public final class CudaBackend implements Backend {
         return out;
     }
 
+    /**
+     * Runs ops from a CUDA graph recorded for {@code shape} when there is one; records one the second time a shape
+     * comes (a shape seen once may never come again, and recording costs an instantiation); runs ops eagerly
+     * otherwise, when shape is null, and under enforceEager. A recording that fails (ops waited for the device, e.g.
+     * to grow a buffer) is dropped and ops run eagerly, so a caller never sees the difference.
+     */
+    @Override
+    public void replay(Object shape, Runnable ops) {
+        enter();
+        if (shape == null || eager) {
+            ops.run();
+            return;
+        }
+        CudaGraph g = graphs.find(shape);
+        if (g == null && graphs.seenBefore(shape)) {
+            synchronized (streamCapture) {
+                try {
+                    g = graphs.add(shape, CudaGraph.capture(ctx, ops));
+                } catch (RuntimeException e) {
+                    g = null;   // ops queued nothing while capturing: run them for real below
+                }
+            }
+        }
+        if (g != null) {
+            g.launch();
+            graphLaunches.increment();
+        } else {
+            ops.run();
+        }
+    }
+
+    /** Runs of ops replayed from a recorded graph so far (tests and benchmarks: graphs are in use). */
+    public long graphLaunches() { return graphLaunches.sum(); }
+
+    /**
+     * Device buffers the recorded graphs point at were replaced (scratch or attention buffers grew), or a KV cache
+     * they write was closed: every recording is dropped.
+     */
+    void dropGraphs() {
+        graphs.clear();
+    }
+
     // ---- conversions through scratch ----
 
     /** b's memory as bf16: itself, or converted into scratch {@code slot}. */
@@ -507,6 +568,7 @@ public final class CudaBackend implements Backend {
             if (m != null) {
                 ctx.synchronize();   // kernels queued earlier may still read the old block
                 m.close();
+                dropGraphs();        // recordings may name the old block
             }
             m = scratch[slot] = ctx.allocate(Math.max(bytes, 1 << 16));
         }
@@ -535,6 +597,7 @@ public final class CudaBackend implements Backend {
         try {
             ctx.synchronize();
         } finally {
+            graphs.clear();
             for (CudaMemory m : scratch) if (m != null) m.close();
             synchronized (owned) {
                 for (AutoCloseable c : owned) {

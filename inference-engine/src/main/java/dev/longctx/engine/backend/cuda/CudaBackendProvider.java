@@ -7,7 +7,8 @@ import dev.longctx.engine.backend.BackendProvider;
 /**
  * The CUDA backend for {@code --device cuda|auto}: available where {@link CudaAvailability} finds a driver, a
  * device, the kernels in the jar and cuBLAS; it runs on device 0 (one engine per GPU, as the services deploy), in
- * bf16 unless {@code --dtype float32} asks for the fp32 reference path.
+ * bf16 unless {@code --dtype float32} asks for the fp32 reference path, recording decode steps as CUDA graphs unless
+ * {@code --enforce-eager}.
  */
 public final class CudaBackendProvider implements BackendProvider {
     @Override
@@ -21,6 +22,6 @@ public final class CudaBackendProvider implements BackendProvider {
 
     @Override
     public Backend open(EngineOptions options) {
-        return new CudaBackend(0, options.dtype());
+        return new CudaBackend(0, options.dtype(), options.enforceEager());
     }
 }

@@ -31,6 +31,7 @@ public final class CudaContext implements AutoCloseable {
     private final long totalMemory;
     private final Map<String, CUmodule> modules = new HashMap<>();
     private Cublas cublas;
+    private CudaMemory cublasWorkspace;
     private boolean closed;
 
     private CudaContext(int ordinal) {
@@ -97,7 +98,10 @@ public final class CudaContext implements AutoCloseable {
 
     /** cuBLAS bound to this context's stream, opened on first use. */
     public synchronized Cublas cublas() {
-        if (cublas == null) cublas = Cublas.open(streamAddress);
+        if (cublas == null) {
+            cublasWorkspace = allocate(Cublas.WORKSPACE_BYTES);
+            cublas = Cublas.open(streamAddress, cublasWorkspace.address());
+        }
         return cublas;
     }
 
@@ -132,6 +136,7 @@ public final class CudaContext implements AutoCloseable {
         closed = true;
         makeCurrent();
         if (cublas != null) cublas.close();
+        if (cublasWorkspace != null) cublasWorkspace.close();
         for (CUmodule m : modules.values()) JCudaDriver.cuModuleUnload(m);
         JCudaDriver.cuStreamDestroy(stream);
         JCudaDriver.cuDevicePrimaryCtxRelease(device);

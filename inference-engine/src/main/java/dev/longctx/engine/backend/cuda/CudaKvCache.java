@@ -68,6 +68,12 @@ final class CudaKvCache implements KvCache {
         checkOpen();
         spec.checkBlock(block);
         backend.enter();
+        synchronized (backend.streamCapture) {   // these copies share the stream a graph may be captured on
+            return read(block);
+        }
+    }
+
+    private byte[] read(int block) {
         int half = Math.toIntExact(halfBlockBytes());
         byte[] out = new byte[Math.toIntExact(spec.bytesPerBlock())];
         byte[] tmp = new byte[half];
@@ -86,6 +92,12 @@ final class CudaKvCache implements KvCache {
         spec.checkBlock(block);
         spec.checkBlockBytes(data);
         backend.enter();
+        synchronized (backend.streamCapture) {   // these copies share the stream a graph may be captured on
+            write(block, data);
+        }
+    }
+
+    private void write(int block, byte[] data) {
         int half = Math.toIntExact(halfBlockBytes());
         for (int l = 0; l < layers.length; l++) {
             layers[l].k().view((long) block * half, half).copyFrom(java.util.Arrays.copyOfRange(data, 2 * l * half, (2 * l + 1) * half));
@@ -103,6 +115,7 @@ final class CudaKvCache implements KvCache {
         if (closed) return;
         closed = true;
         backend.enter();
+        backend.dropGraphs();   // recordings write into this cache
         backend.context().synchronize();
         for (PagedKvLayer layer : layers) {
             if (layer == null) continue;
