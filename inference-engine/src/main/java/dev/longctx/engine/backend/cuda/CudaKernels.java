@@ -19,6 +19,11 @@ public final class CudaKernels {
     public static final int MAX_GROUP = 16;
     /** Rows of threads in decode_merge (attention.cu's MERGE_ROWS): each sums every MERGE_ROWS-th split. */
     private static final int MERGE_ROWS = 16;
+    /**
+     * Decode CTAs wanted per multiprocessor (see {@link #decodeSplitKeys}); {@code -Dlongctx.cuda.decodeCtasPerSm}
+     * overrides it, to re-tune on another GPU.
+     */
+    static final int DECODE_CTAS_PER_SM = Integer.getInteger("longctx.cuda.decodeCtasPerSm", 8);
 
     private final CudaContext ctx;
     private final Kernel embed, addRmsNorm, qkvRope, swiglu, prefill128, prefill64, decode128, decode64, decodeMerge, sample;
@@ -264,13 +269,14 @@ public final class CudaKernels {
     }
 
     /**
-     * Keys per decode split: enough splits for ~16 CTAs per multiprocessor over (sequences × KV heads) — several
-     * waves of 3 resident CTAs, so the last wave is short, and many tiles in flight per SM — never under 128 keys
-     * (a split's fixed cost is its Q rotation and its share of the merge), a multiple of the 64-key tile. On the
-     * H200, 4 CTAs per SM (1024-key splits) reached 32 % of the copy bandwidth at 128K, batch 1.
+     * Keys per decode split: enough splits for {@link #DECODE_CTAS_PER_SM} CTAs per multiprocessor over (sequences ×
+     * KV heads) — a few waves of 3 resident CTAs, so the last wave is short, and many tiles in flight per SM — never
+     * under 128 keys (a split's fixed cost is its Q rotation and its share of the merge), a multiple of the 64-key
+     * tile. Measured on the H200, 7B geometry, 128K keys, batch 1, whole decode step (BENCHMARKS.md §4): 8 CTAs per
+     * SM (512-key splits) 0.35 ms faster than 16 and 1.3 ms faster than 32.
      */
     int decodeSplitKeys(int numSeqs, int numKvHeads, int maxSeqLen) {
-        long wantSplits = Math.max(1, ceilDiv(16L * ctx.multiprocessors(), (long) numSeqs * numKvHeads));
+        long wantSplits = Math.max(1, ceilDiv((long) DECODE_CTAS_PER_SM * ctx.multiprocessors(), (long) numSeqs * numKvHeads));
         long keys = ceilDiv(maxSeqLen, wantSplits);
         return (int) Math.max(128, ceilDiv(keys, KEY_TILE) * KEY_TILE);
     }
@@ -290,10 +296,10 @@ public final class CudaKernels {
     /**
      * Workspace bytes {@link #decodeAttention} needs for up to {@code numSeqs} sequences of any length: the split
      * rule makes at most wantSplits + 1 splits per sequence, so sequences × splits stay below
-     * 16·SMs / Hkv + 2·numSeqs + 1 whatever the context.
+     * DECODE_CTAS_PER_SM·SMs / Hkv + 2·numSeqs + 1 whatever the context.
      */
     public long decodeWorkspaceBound(int numSeqs, AttentionGeometry g) {
-        long pairs = ceilDiv(16L * ctx.multiprocessors(), g.numKvHeads()) + 2L * numSeqs + 1;
+        long pairs = ceilDiv((long) DECODE_CTAS_PER_SM * ctx.multiprocessors(), g.numKvHeads()) + 2L * numSeqs + 1;
         return 4L * pairs * g.numHeads() * (g.headDim() + 1);
     }
 
