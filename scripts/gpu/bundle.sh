@@ -102,6 +102,7 @@ if [ ! -f "$OUT/jre.tar.xz" ]; then
   rm -rf "$tmp"
 fi
 cp scripts/gpu/run.sh "$OUT/run.sh"
+cp scripts/gpu/decode-variants.sh "$OUT/decode-variants.sh"
 
 echo "[bundle] $OUT:"
 du -sh "$OUT"/* | sed 's/^/  /'
