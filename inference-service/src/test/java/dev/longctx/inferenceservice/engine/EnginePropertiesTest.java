@@ -49,7 +49,9 @@ class EnginePropertiesTest {
     }
 
     @Test
-    void anUnknownDeviceOrScaleRuleIsRejectedWithTheAcceptedValues() {
+    void anUnknownDeviceScaleRuleOrDtypeIsRejectedWithTheAcceptedValues() {
+        assertThatThrownBy(() -> bind(Map.of("longctx.engine.dtype", "fp8")).toEngineOptions())
+                .hasMessage("unknown dtype 'fp8': expected auto, bfloat16 or float32");
         assertThatThrownBy(() -> bind(Map.of("longctx.engine.device", "gpu")).toEngineOptions())
                 .hasMessageContaining("gpu").hasMessageContaining("cpu, cuda or auto");
         assertThatThrownBy(() -> bind(Map.of("longctx.engine.dca-scale", "prompt")).toEngineOptions())
