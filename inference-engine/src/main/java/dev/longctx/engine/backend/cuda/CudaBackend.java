@@ -499,12 +499,13 @@ public final class CudaBackend implements Backend {
             return;
         }
         CudaGraph g = graphs.find(shape);
-        if (g == null && graphs.seenBefore(shape)) {
+        if (g == null && graphs.shouldRecord(shape)) {
             synchronized (streamCapture) {
                 try {
                     g = graphs.add(shape, CudaGraph.capture(ctx, ops));
                 } catch (RuntimeException e) {
                     g = null;   // ops queued nothing while capturing: run them for real below
+                    graphs.recordingFailed(shape);
                 }
             }
         }
