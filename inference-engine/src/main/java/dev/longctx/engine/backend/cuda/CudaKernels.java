@@ -273,7 +273,8 @@ public final class CudaKernels {
      * KV heads) — a few waves of 3 resident CTAs, so the last wave is short, and many tiles in flight per SM — never
      * under 128 keys (a split's fixed cost is its Q rotation and its share of the merge), a multiple of the 64-key
      * tile. Measured on the H200, 7B geometry, 128K keys, batch 1, whole decode step (BENCHMARKS.md §4): 8 CTAs per
-     * SM (512-key splits) 0.35 ms faster than 16 and 1.3 ms faster than 32.
+     * SM (512-key splits) 7.98 ms, against 8.19 at 4, 8.36 at 12 and 8.52 at 16; 32 was 1.3 ms slower than 8 in an
+     * earlier call.
      */
     int decodeSplitKeys(int numSeqs, int numKvHeads, int maxSeqLen) {
         long wantSplits = Math.max(1, ceilDiv((long) DECODE_CTAS_PER_SM * ctx.multiprocessors(), (long) numSeqs * numKvHeads));
