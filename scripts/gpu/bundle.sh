@@ -9,6 +9,7 @@
 #                       test/ (the engine's test classes, JUnit's console launcher, AssertJ), tools/ (the PyTorch
 #                       reference and the gpubench summary)
 #   OUT/run.sh          what the device call executes: GPU tests, the stack on the GPU, benchmarks, a summary
+#   OUT/decode-variants.sh  bench decode once per variant, side by side; OUT/bundle-env.sh  the unpacking both share
 #
 # The device tool sends the checkout's tracked files (~17 MB, models/ included) plus what a call carries, 64 MiB in
 # all. Jars are deflate-compressed one by one; stored uncompressed inside one xz stream instead they take less than
@@ -102,7 +103,7 @@ if [ ! -f "$OUT/jre.tar.xz" ]; then
   rm -rf "$tmp"
 fi
 cp scripts/gpu/run.sh "$OUT/run.sh"
-cp scripts/gpu/decode-variants.sh "$OUT/decode-variants.sh"
+cp scripts/gpu/decode-variants.sh scripts/gpu/bundle-env.sh "$OUT/"
 
 echo "[bundle] $OUT:"
 du -sh "$OUT"/* | sed 's/^/  /'
