@@ -81,7 +81,7 @@ public final class CudaTestSupport {
         return Math.sqrt(num / Math.max(den, 1e-300));
     }
 
-    static double relErr(float[] out, float[] ref) {
+    public static double relErr(float[] out, float[] ref) {
         double[] r = new double[ref.length];
         for (int i = 0; i < r.length; i++) r[i] = ref[i];
         return relErr(out, r);
